@@ -1,0 +1,88 @@
+"""Reading YAML the way every netpol command needs it.
+
+* ``load_documents`` parses a (multi-document) file into plain Python data with
+  ruamel.yaml's safe loader, rejecting duplicate keys, and turns every parse error
+  into a :class:`~scaffolder.errors.YamlError` naming the file and line.
+* ``read_text`` / ``detect_newline`` keep the exact bytes so editors can splice lines.
+
+Round-trip (comment-preserving) editing lives in :mod:`scaffolder.kustomize_edit`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from .errors import YamlError
+
+
+@cache
+def _safe_yaml() -> YAML:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def read_text(path: Path) -> str:
+    """Read a file as UTF-8 without newline translation (CRLF stays CRLF)."""
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            return fh.read()
+    except FileNotFoundError as exc:
+        raise YamlError(path, "file not found") from exc
+    except UnicodeDecodeError as exc:
+        raise YamlError(path, "not UTF-8 text") from exc
+    except OSError as exc:
+        raise YamlError(path, f"cannot read ({exc.strerror})") from exc
+
+
+def detect_newline(text: str) -> str:
+    """The line ending a file uses: ``\\r\\n`` if its first line ends so, else ``\\n``."""
+    first = text.find("\n")
+    return "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
+
+
+def _problem(exc: YAMLError) -> tuple[str, int | None]:
+    if isinstance(exc, MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        if "duplicate key" in str(exc).lower():
+            problem = "duplicate key " + str(exc).split('"')[1] if '"' in str(exc) else "duplicate key"
+        return problem.strip(), line
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid YAML", None
+
+
+def parse_documents(text: str, source: Path | str) -> list[Any]:
+    """Parse every document of ``text``; empty documents are dropped."""
+    try:
+        return [doc for doc in _safe_yaml().load_all(text) if doc is not None]
+    except YAMLError as exc:
+        problem, line = _problem(exc)
+        raise YamlError(source, problem, line=line, hint="fix the YAML and retry") from exc
+
+
+def load_documents(path: Path) -> list[Any]:
+    """Parse every document of the YAML file at ``path``."""
+    return parse_documents(read_text(path), path)
+
+
+def load_mapping(path: Path, *, what: str = "a YAML mapping") -> dict[str, Any]:
+    """Load a single-document file whose top level must be a mapping."""
+    docs = load_documents(path)
+    if len(docs) != 1 or not isinstance(docs[0], dict):
+        shape = "empty" if not docs else f"{len(docs)} documents" if len(docs) > 1 else type(docs[0]).__name__
+        raise YamlError(path, f"expected {what}, found {shape}")
+    return docs[0]
+
+
+def iter_resources(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield the Kubernetes-object-shaped documents (mappings with ``kind``) of a file."""
+    for doc in load_documents(path):
+        if isinstance(doc, dict) and isinstance(doc.get("kind"), str):
+            yield doc
