@@ -1,0 +1,124 @@
+"""Command-line wiring only: the ``netpol`` group, global options, error handling.
+
+Subcommands are loaded lazily (``netpol --help`` imports neither copier, git nor
+github, nor any command module). Every option can also be set through an
+environment variable ``NETPOL_<COMMAND>_<OPTION>`` / ``NETPOL_<OPTION>``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import NetpolError
+
+# name -> (module, short help); modules expose ``command``.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("scaffolder.commands.init", "Set up netpol in a Flux repo: write netpol.yaml, render the components."),
+    "upgrade": ("scaffolder.commands.upgrade", "Re-render the components from the current templates, keeping answers."),
+    "scaffold": ("scaffolder.commands.scaffold", "Add the baseline and per-app allow policies to namespaces."),
+    "edit": ("scaffolder.commands.edit", "Add/remove kustomization entries in place, keeping every comment."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported only when invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(COMMANDS[cmd_name][0])
+        command: click.Command = module.command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List commands from the registry, so ``--help`` imports none of them."""
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@dataclass
+class AppContext:
+    """Global state shared by every command via ``click.Context.obj``."""
+
+    repo_option: Path | None
+    debug: bool
+
+    def start(self) -> Path:
+        return self.repo_option if self.repo_option is not None else Path.cwd()
+
+    def load_repo(self) -> Any:
+        from .repo import Repo
+
+        return Repo.load(self.start())
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"auto_envvar_prefix": "NETPOL", "help_option_names": ["-h", "--help"]},
+)
+@click.option(
+    "-C",
+    "--repo",
+    "repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run as if started in this directory (default: the nearest directory upward "
+    "holding netpol.yaml, else the git top level).",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
+@click.version_option(__version__, "--version", prog_name="netpol")
+@click.pass_context
+def cli(ctx: click.Context, repo: Path | None, debug: bool) -> None:
+    """Roll out Cilium network policies in a Flux/Kustomize GitOps repository,
+    one namespace and one pull request at a time.
+
+    \b
+    Typical use:
+      netpol init                  write netpol.yaml, render the components
+      netpol scaffold media        baseline + per-app allow policies for a namespace
+      netpol edit FILE --add-component ../../components/x
+
+    Shell completion: eval "$(_NETPOL_COMPLETE=bash_source netpol)"
+    (zsh_source / fish_source for other shells).
+    """
+    ctx.obj = AppContext(repo, debug)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: map errors to one line and an exit code."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="netpol", standalone_mode=False)
+    except NetpolError as exc:
+        click.echo(f"netpol: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("netpol: interrupted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("netpol: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        if debug:
+            raise
+        click.echo(
+            f"netpol: internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)",
+            err=True,
+        )
+        sys.exit(3)
+    sys.exit(0)

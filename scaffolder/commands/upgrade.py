@@ -1,0 +1,35 @@
+"""``netpol upgrade``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .. import options
+from ..output import info, report
+
+
+@click.command("upgrade")
+@options.force("Overwrite local edits and take over hand-made components.")
+@options.dry_run
+@options.json_output
+@click.pass_obj
+def command(app: Any, force: bool, dry_run: bool, as_json: bool) -> None:
+    """Re-render every netpol-managed file from the current templates.
+
+    Recorded answers are kept. A file edited by hand since netpol wrote it is a
+    conflict: nothing is written and the files are listed (use --force to overwrite).
+    """
+    from ..components import RenderOutcome, require_no_conflicts
+    from ..lifecycle import plan_upgrade
+
+    repo = app.load_repo()
+    result = plan_upgrade(repo.root, repo.config, force=force)
+    require_no_conflicts(RenderOutcome(result.plan, result.conflicts), command="netpol upgrade")
+    extra = {"managed": [str(p) for p in result.managed], "adopted": [str(p) for p in result.adopted]}
+    if as_json:
+        report(result.plan, root=repo.root, dry_run=dry_run, as_json=True, extra=extra)
+        return
+    info(f"{len(result.managed)} managed director{'y' if len(result.managed) == 1 else 'ies'}")
+    report(result.plan, root=repo.root, dry_run=dry_run, as_json=False)

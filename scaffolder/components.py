@@ -1,0 +1,117 @@
+"""Placing a template rendering into the repository, safely.
+
+A *managed directory* is one netpol rendered: it holds the answers file with the
+digest of every file as rendered. :func:`plan_rendering` compares a fresh rendering
+with what is on disk and decides, file by file:
+
+* missing on disk, or identical: create / nothing to do;
+* on disk and still as netpol rendered it (digest matches): safe to update;
+* on disk and edited by hand: a **conflict**. Without ``force`` the whole plan is
+  refused (nothing is written, no conflict markers are ever left in files).
+
+A directory that holds a kustomization but no answers file was written by hand
+(an *adopted* component): it is left byte-for-byte alone unless ``force``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .errors import ConflictError
+from .fsutil import repo_path
+from .plan import FileChange, Plan
+from .render import ANSWERS_FILE, Rendering, read_recorded
+from .repo import find_kustomization
+from .yamlio import read_text
+
+
+@dataclass(frozen=True)
+class ManagedState:
+    """What a directory says about itself: recorded answers and digests, if managed."""
+
+    directory: PurePosixPath
+    managed: bool
+    adopted: bool  # has a kustomization but no answers file: written by hand
+    template: str | None = None
+    answers: dict[str, Any] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)
+
+
+def read_state(root: Path, directory: PurePosixPath) -> ManagedState:
+    absolute = repo_path(root, directory)
+    answers_path = absolute / ANSWERS_FILE
+    if answers_path.is_file():
+        recorded = read_recorded(read_text(answers_path), str(directory / ANSWERS_FILE))
+        return ManagedState(
+            directory, True, False, recorded.template, recorded.answers, recorded.digests
+        )
+    adopted = absolute.is_dir() and find_kustomization(absolute) is not None
+    return ManagedState(directory, False, adopted)
+
+
+@dataclass
+class RenderOutcome:
+    plan: Plan
+    conflicts: list[PurePosixPath]
+    adopted: bool = False
+
+
+def plan_rendering(
+    root: Path,
+    directory: PurePosixPath,
+    rendering: Rendering,
+    *,
+    force: bool = False,
+    reason: str = "",
+    state: ManagedState | None = None,
+) -> RenderOutcome:
+    """Plan writing ``rendering`` into ``directory`` (repo-relative)."""
+    state = state or read_state(root, directory)
+    plan = Plan()
+    if state.adopted and not force:
+        plan.notes.append(
+            f"{directory}: not template-managed (no {ANSWERS_FILE}); left untouched "
+            "('netpol upgrade --force' takes it over)"
+        )
+        return RenderOutcome(plan, [], adopted=True)
+    conflicts: list[PurePosixPath] = []
+    for rel, new in sorted(rendering.files.items()):
+        target = directory / rel
+        path = repo_path(root, target)
+        old = path.read_bytes() if path.exists() else None
+        if old is None or old == new:
+            plan.write(root, target, new, reason or f"render {rendering.template}")
+            continue
+        recorded = state.digests.get(str(rel))
+        untouched = recorded is not None and hashlib.sha256(old).hexdigest() == recorded
+        if rel.name == ANSWERS_FILE or untouched or force:
+            plan.write(root, target, new, reason or f"render {rendering.template}")
+        else:
+            conflicts.append(target)
+    rendered = {str(rel) for rel in rendering.files}
+    for stale, digest in sorted(state.digests.items()):
+        if stale in rendered:
+            continue
+        target = directory / stale
+        path = repo_path(root, target)
+        if not path.exists():
+            continue
+        old = path.read_bytes()
+        if hashlib.sha256(old).hexdigest() == digest or force:
+            plan.add(FileChange(target, old, None, f"no longer rendered by {rendering.template}"))
+        else:
+            conflicts.append(target)
+    return RenderOutcome(plan, conflicts)
+
+
+def require_no_conflicts(outcome: RenderOutcome, *, command: str) -> None:
+    if outcome.conflicts:
+        listed = ", ".join(str(c) for c in outcome.conflicts[:3])
+        more = f" and {len(outcome.conflicts) - 3} more" if len(outcome.conflicts) > 3 else ""
+        raise ConflictError(
+            f"local edits in {listed}{more}: netpol will not overwrite them",
+            hint=f"move your change into the answers or a separate file, or rerun '{command} --force'",
+        )

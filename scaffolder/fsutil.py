@@ -1,0 +1,66 @@
+"""Filesystem primitives: atomic writes and repository-containment checks."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from pathlib import Path, PurePosixPath
+
+from .errors import NetpolError, PathEscapeError
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` via a temp file in the same directory and ``os.replace``.
+
+    Text is encoded as UTF-8 with no newline translation. An existing file keeps its
+    mode; a new file gets the default mode for the umask. Nothing is left behind on
+    failure, and readers never see a half-written file.
+    """
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".netpol-tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise NetpolError(
+            f"cannot write {path}: {exc.strerror or exc}", hint="check permissions"
+        ) from exc
+
+
+def repo_path(root: Path, rel: PurePosixPath | str) -> Path:
+    """Absolute path of ``rel`` inside ``root``; refuses anything escaping ``root``.
+
+    Both ``..`` components and symlinks that resolve outside the repository are refused.
+    """
+    rel_path = PurePosixPath(rel)
+    if rel_path.is_absolute():
+        raise PathEscapeError(f"{rel}: absolute paths are not allowed here", hint="use a path inside the repository")
+    candidate = root / rel_path
+    resolved_root = root.resolve()
+    resolved = candidate.resolve()
+    if resolved != resolved_root and resolved_root not in resolved.parents:
+        raise PathEscapeError(
+            f"{rel}: resolves outside the repository ({resolved})",
+            hint="netpol only edits files inside the repository; check for '..' or symlinks",
+        )
+    return candidate
+
+
+def relpath(root: Path, path: Path) -> PurePosixPath:
+    """``path`` relative to ``root`` as a POSIX path (for messages, plans and JSON)."""
+    return PurePosixPath(Path(os.path.relpath(path, root)).as_posix())

@@ -1,0 +1,194 @@
+"""``netpol init`` and ``netpol upgrade``: put the components into a repository and keep them current."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .components import ManagedState, plan_rendering, read_state, require_no_conflicts
+from .config import CONFIG_FILE, Config, load_config, render_config
+from .errors import RepoError
+from .fsutil import relpath
+from .plan import Plan
+from .render import ANSWERS_FILE, BASELINE, DEFAULT_DENY, OVERLAY, render
+from .repo import find_kustomization
+
+_SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__"}
+
+
+@dataclass(frozen=True)
+class Layout:
+    apps_dir: PurePosixPath
+    components_dir: PurePosixPath
+    namespaces: tuple[str, ...]
+
+
+def _namespace_dirs(directory: Path) -> list[str]:
+    return sorted(
+        c.name for c in directory.iterdir() if c.is_dir() and find_kustomization(c) is not None
+    )
+
+
+def detect_layout(root: Path, apps_dir: str | None = None, components_dir: str | None = None) -> Layout:
+    """Find the Flux apps directory: given, else the ``apps`` dir with the most namespaces."""
+    if apps_dir is not None:
+        candidate = root / apps_dir
+        if not candidate.is_dir():
+            raise RepoError(f"apps directory {apps_dir} does not exist in {root}")
+        best = PurePosixPath(apps_dir.strip("/"))
+    else:
+        found: list[tuple[int, int, PurePosixPath]] = []
+        for path in _walk_dirs(root, depth=4):
+            if path.name == "apps":
+                count = len(_namespace_dirs(path))
+                if count:
+                    rel = relpath(root, path)
+                    preferred = 0 if str(rel) == "kubernetes/apps" else 1
+                    found.append((-count, preferred, rel))
+        if not found:
+            raise RepoError(
+                f"no Flux apps directory (<dir>/apps/<namespace>/kustomization.yaml) found in {root}",
+                hint="pass --apps-dir",
+            )
+        best = min(found)[2]
+    components = PurePosixPath(components_dir) if components_dir else best.parent / "components"
+    return Layout(best, components, tuple(_namespace_dirs(root / best)))
+
+
+def _walk_dirs(root: Path, depth: int) -> Iterable[Path]:
+    frontier = [root]
+    for _ in range(depth):
+        nxt = []
+        for directory in frontier:
+            try:
+                children = [c for c in directory.iterdir() if c.is_dir() and not c.is_symlink()]
+            except OSError:
+                continue
+            for child in children:
+                if child.name not in _SKIP_DIRS:
+                    yield child
+                    nxt.append(child)
+        frontier = nxt
+
+
+@dataclass
+class InitResult:
+    plan: Plan
+    config: Config
+    layout: Layout
+    adopted: list[PurePosixPath] = field(default_factory=list)
+
+
+def _validate(plan: Plan) -> None:
+    from .validate import validate_text
+
+    for change in plan.effective:
+        if change.new is not None and change.path.suffix in {".yaml", ".yml"} and change.path.name != ANSWERS_FILE:
+            validate_text(change.new.decode("utf-8"), str(change.path))
+
+
+def plan_init(
+    root: Path,
+    *,
+    apps_dir: str | None = None,
+    components_dir: str | None = None,
+    force: bool = False,
+    overrides: dict[str, Any] | None = None,
+    engine: str = "copier",
+) -> InitResult:
+    """Plan everything ``netpol init`` writes; nothing is written here."""
+    plan = Plan()
+    config_path = root / CONFIG_FILE
+    if config_path.is_file() and not force:
+        config = load_config(config_path)
+        layout = detect_layout(root, str(config.apps_dir), str(config.components_dir))
+        plan.notes.append(f"{CONFIG_FILE} exists; kept as it is")
+    else:
+        layout = detect_layout(root, apps_dir, components_dir)
+        config = replace(
+            Config(), apps_dir=layout.apps_dir, components_dir=layout.components_dir, **(overrides or {})
+        )
+        plan.write(root, PurePosixPath(CONFIG_FILE), render_config(config).encode(), "netpol configuration")
+    adopted = []
+    for template, directory, answers in (
+        (BASELINE, config.baseline_dir, config.baseline_answers()),
+        (DEFAULT_DENY, config.default_deny_dir, config.default_deny_answers()),
+    ):
+        outcome = plan_rendering(root, directory, render(template, answers, engine=engine), force=force)
+        require_no_conflicts(outcome, command="netpol init")
+        if outcome.adopted:
+            adopted.append(directory)
+        plan.extend(outcome.plan)
+    _validate(plan)
+    return InitResult(plan, config, layout, adopted)
+
+
+@dataclass
+class UpgradeResult:
+    plan: Plan
+    managed: list[PurePosixPath]
+    adopted: list[PurePosixPath]
+    conflicts: list[PurePosixPath]
+
+
+def managed_directories(root: Path, config: Config) -> list[ManagedState]:
+    """Every directory netpol rendered: the components plus every per-app overlay."""
+    seen: dict[PurePosixPath, ManagedState] = {}
+    for directory in (config.baseline_dir, config.default_deny_dir):
+        seen[directory] = read_state(root, directory)
+    apps = root / config.apps_dir
+    if apps.is_dir():
+        for answers in sorted(apps.rglob(ANSWERS_FILE)):
+            directory = relpath(root, answers.parent)
+            seen[directory] = read_state(root, directory)
+    return list(seen.values())
+
+
+def _template_for(state: ManagedState, config: Config) -> str | None:
+    if state.template:
+        return state.template
+    if state.directory == config.baseline_dir:
+        return BASELINE
+    if state.directory == config.default_deny_dir:
+        return DEFAULT_DENY
+    return None
+
+
+def _defaults_for(template: str, config: Config) -> dict[str, Any]:
+    if template == BASELINE:
+        return config.baseline_answers()
+    if template == DEFAULT_DENY:
+        return config.default_deny_answers()
+    return {}
+
+
+def plan_upgrade(root: Path, config: Config, *, force: bool = False, engine: str = "copier") -> UpgradeResult:
+    """Re-render every managed directory with its recorded answers and the current templates."""
+    plan = Plan()
+    managed, adopted, conflicts = [], [], []
+    for state in managed_directories(root, config):
+        template = _template_for(state, config)
+        if template is None or template not in (BASELINE, DEFAULT_DENY, OVERLAY):
+            plan.warnings.append(f"{state.directory}/{ANSWERS_FILE}: unknown template; skipped")
+            continue
+        if not state.managed and not state.adopted:
+            plan.notes.append(f"{state.directory}: missing; run 'netpol init' to render it")
+            continue
+        if state.adopted and not force:
+            adopted.append(state.directory)
+            plan.notes.append(
+                f"{state.directory}: not template-managed; left untouched (--force takes it over)"
+            )
+            continue
+        answers = {**_defaults_for(template, config), **state.answers}
+        outcome = plan_rendering(
+            root, state.directory, render(template, answers, engine=engine), force=force, state=state,
+            reason=f"upgrade {template}",
+        )
+        managed.append(state.directory)
+        conflicts.extend(outcome.conflicts)
+        plan.extend(outcome.plan)
+    _validate(plan)
+    return UpgradeResult(plan, managed, adopted, conflicts)

@@ -1,0 +1,154 @@
+"""Edits expressed as data: a :class:`Plan` is a list of file changes.
+
+Every command that writes builds a plan first. The same plan is then *applied*
+(atomic writes), *shown* as a unified diff (``--dry-run``), serialised to JSON
+(``--json``) or, later, committed to a branch. There is no separate dry-run code path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .fsutil import repo_path, write_atomic
+
+
+class Action(str, Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file's change. ``path`` is relative to the repository root."""
+
+    path: PurePosixPath
+    old: bytes | None
+    new: bytes | None
+    reason: str = ""
+
+    @property
+    def action(self) -> Action:
+        if self.old is None:
+            return Action.CREATE
+        if self.new is None:
+            return Action.DELETE
+        return Action.UPDATE
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.new
+
+    def diff(self) -> str:
+        """Unified diff in git style (``a/`` and ``b/`` prefixes, ``/dev/null`` for new files)."""
+        old = _lines(self.old)
+        new = _lines(self.new)
+        fromfile = f"a/{self.path}" if self.old is not None else "/dev/null"
+        tofile = f"b/{self.path}" if self.new is not None else "/dev/null"
+        out = []
+        for line in difflib.unified_diff(old, new, fromfile, tofile, lineterm=""):
+            if line.endswith("\n"):
+                out.append(line)
+            elif line.startswith(("---", "+++", "@@")):
+                out.append(line + "\n")
+            else:
+                out.append(line + "\n\\ No newline at end of file\n")
+        return "".join(out)
+
+
+def _lines(data: bytes | None) -> list[str]:
+    if data is None:
+        return []
+    text = data.decode("utf-8", errors="replace")
+    return text.splitlines(keepends=True)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Plan:
+    """An ordered set of file changes plus notes for the user."""
+
+    changes: list[FileChange] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, change: FileChange) -> None:
+        """Add a change; a later change to the same path supersedes the earlier one's ``new``."""
+        for i, existing in enumerate(self.changes):
+            if existing.path == change.path:
+                self.changes[i] = FileChange(
+                    existing.path, existing.old, change.new, change.reason or existing.reason
+                )
+                return
+        self.changes.append(change)
+
+    def write(self, root: Path, rel: PurePosixPath, new: bytes, reason: str) -> None:
+        """Plan ``rel`` to hold ``new``; a no-op when the file already holds exactly that."""
+        path = repo_path(root, rel)
+        on_disk = path.read_bytes() if path.exists() else None
+        pending = self.pending(rel)
+        if (pending if pending is not None else on_disk) != new:
+            self.add(FileChange(rel, on_disk, new, reason))
+
+    def pending(self, rel: PurePosixPath) -> bytes | None:
+        """The content a file will have after the plan, if the plan touches it."""
+        for change in self.changes:
+            if change.path == rel:
+                return change.new
+        return None
+
+    def extend(self, other: Plan) -> None:
+        for change in other.changes:
+            self.add(change)
+        self.notes.extend(other.notes)
+        self.warnings.extend(other.warnings)
+
+    @property
+    def effective(self) -> list[FileChange]:
+        return [c for c in self.changes if c.changed]
+
+    def __iter__(self) -> Iterator[FileChange]:
+        return iter(self.effective)
+
+    def __bool__(self) -> bool:
+        return bool(self.effective)
+
+    def diff(self) -> str:
+        return "".join(c.diff() for c in self.effective)
+
+    def apply(self, root: Path) -> list[PurePosixPath]:
+        """Write every change atomically; returns the paths written."""
+        written = []
+        for change in self.effective:
+            path = repo_path(root, change.path)
+            if change.new is None:
+                path.unlink(missing_ok=True)
+            else:
+                write_atomic(path, change.new)
+            written.append(change.path)
+        return written
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "changes": [
+                {
+                    "path": str(c.path),
+                    "action": c.action.value,
+                    "reason": c.reason,
+                    "sha256": sha256(c.new) if c.new is not None else None,
+                    "diff": c.diff(),
+                }
+                for c in self.effective
+            ],
+            "notes": list(self.notes),
+            "warnings": list(self.warnings),
+        }
