@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .errors import NetpolError
 from .fsutil import repo_path, write_atomic
 
 
@@ -67,6 +69,13 @@ def _lines(data: bytes | None) -> list[str]:
         return []
     text = data.decode("utf-8", errors="replace")
     return text.splitlines(keepends=True)
+
+
+def _existing_parent(path: Path) -> Path:
+    for parent in path.parents:
+        if parent.exists():
+            return parent
+    return Path(path.anchor)
 
 
 def sha256(data: bytes) -> str:
@@ -125,8 +134,20 @@ class Plan:
     def diff(self) -> str:
         return "".join(c.diff() for c in self.effective)
 
+    def preflight(self, root: Path) -> None:
+        """Refuse up front if any file cannot be written, so a plan never lands half-way."""
+        for change in self.effective:
+            path = repo_path(root, change.path)
+            target = path if path.exists() else _existing_parent(path)
+            if not os.access(target, os.W_OK) or (path.exists() and not os.access(path.parent, os.W_OK)):
+                raise NetpolError(
+                    f"cannot write {change.path}: permission denied",
+                    hint="fix the permissions; nothing was written",
+                )
+
     def apply(self, root: Path) -> list[PurePosixPath]:
-        """Write every change atomically; returns the paths written."""
+        """Write every change atomically (after a preflight check); returns the paths written."""
+        self.preflight(root)
         written = []
         for change in self.effective:
             path = repo_path(root, change.path)

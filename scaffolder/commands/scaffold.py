@@ -1,0 +1,84 @@
+"""``netpol scaffold NAMESPACE... | --all``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .. import options
+from ..output import info, report
+
+
+@click.command("scaffold")
+@click.argument("namespaces", nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="Every in-scope namespace (netpol.yaml out_of_scope excluded).")
+@click.option(
+    "--allow-fqdn",
+    "fqdns",
+    multiple=True,
+    metavar="[APP=]HOST:PORT[/udp]",
+    help="Allow an app egress to an external host (repeatable).",
+)
+@click.option(
+    "--fqdn-style",
+    type=click.Choice(["entity", "fqdn"]),
+    default="entity",
+    show_default=True,
+    help="entity: toEntities [world] + port (works for canonical FQDNs); fqdn: toFQDNs matchName.",
+)
+@click.option(
+    "--gateway-target-port",
+    "gateway_ports",
+    type=click.IntRange(1, 65535),
+    multiple=True,
+    help="The gateway pods' listening port for oauth2-proxy egress (default: discovered, e.g. 10443).",
+)
+@click.option("--verify", is_flag=True, help="Build every touched kustomization with kubectl before writing.")
+@options.force("Include out-of-scope and suspended namespaces.")
+@options.dry_run
+@options.json_output
+@click.pass_obj
+def command(
+    app: Any,
+    namespaces: tuple[str, ...],
+    all_: bool,
+    fqdns: tuple[str, ...],
+    fqdn_style: str,
+    gateway_ports: tuple[int, ...],
+    verify: bool,
+    force: bool,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Add the baseline component and per-app allow policies to namespaces.
+
+    Discovers each namespace's apps (HelmReleases, workloads, HTTPRoutes, CNPG clusters,
+    LoadBalancer services, oauth2-proxy) and renders their allow policies next to them.
+    Never adds default-deny. Idempotent: a second run has nothing to do.
+    """
+    from ..scaffold import FqdnAllow, ScaffoldOptions, plan_scaffold, select_namespaces
+
+    repo = app.load_repo()
+    names = select_namespaces(repo, namespaces, all_, force)
+    opts = ScaffoldOptions(
+        force=force,
+        fqdns=[FqdnAllow.parse(f) for f in fqdns],
+        fqdn_style=fqdn_style,
+        gateway_target_ports=list(gateway_ports),
+    )
+    result = plan_scaffold(repo, names, opts)
+    if verify and result.plan:
+        from ..verify import verify_plan
+
+        built = verify_plan(repo.root, result.plan, [repo.config.apps_dir / n for n in names])
+        result.plan.notes.append(f"verified: kubectl kustomize builds {len(built)} director(ies)")
+    extra = {"namespaces": [r.to_json() for r in result.namespaces]}
+    if as_json:
+        report(result.plan, root=repo.root, dry_run=dry_run, as_json=True, extra=extra)
+        return
+    for r in result.namespaces:
+        overlays = ", ".join(r.overlays) or "none"
+        if r.status != "skipped":
+            info(f"{r.name}: baseline {r.baseline or 'n/a'}; allow policies: {overlays}")
+    report(result.plan, root=repo.root, dry_run=dry_run, as_json=False)
