@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,42 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported only when invoked."""
+    """A group whose subcommands are imported only when invoked, and which maps
+    errors to one line and an exit code (so CliRunner tests see exactly what users see)."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> None:
+        argv = list(args) if args is not None else sys.argv[1:]
+        debug = "--debug" in argv
+        try:
+            super().main(argv, prog_name or "netpol", complete_var, standalone_mode=False, **extra)
+        except NetpolError as exc:
+            click.echo(f"netpol: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Abort, KeyboardInterrupt):
+            click.echo("netpol: interrupted", err=True)
+            sys.exit(130)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except Exception as exc:
+            if debug:
+                raise
+            click.echo(
+                f"netpol: internal error: {type(exc).__name__}: {exc} "
+                "(rerun with --debug and report it)",
+                err=True,
+            )
+            sys.exit(3)
+        sys.exit(0)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -95,30 +131,5 @@ def cli(ctx: click.Context, repo: Path | None, debug: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: map errors to one line and an exit code."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
-    try:
-        cli.main(args=argv, prog_name="netpol", standalone_mode=False)
-    except NetpolError as exc:
-        click.echo(f"netpol: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("netpol: interrupted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        click.echo("netpol: interrupted", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except Exception as exc:
-        if debug:
-            raise
-        click.echo(
-            f"netpol: internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)",
-            err=True,
-        )
-        sys.exit(3)
-    sys.exit(0)
+    """Console-script entry point."""
+    cli.main(args=argv, prog_name="netpol")
