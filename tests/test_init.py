@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -178,7 +179,7 @@ def test_rendered_components_build_with_kubectl(initialised_repo: Path, tmp_path
         {
             "kustomization.yaml": (
                 "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: media\n"
-                f"resources:\n  - ./cm.yaml\ncomponents:\n  - {initialised_repo / component}\n"
+                f"resources:\n  - ./cm.yaml\ncomponents:\n  - {os.path.relpath(initialised_repo / component, consumer)}\n"
             ),
             "cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
         },

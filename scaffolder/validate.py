@@ -1,0 +1,343 @@
+"""Offline validation of CiliumNetworkPolicy / CiliumClusterwideNetworkPolicy manifests.
+
+Two layers, both needed because the API server and the Cilium agent each reject
+things the other accepts:
+
+* the OpenAPI v3 schema of the vendored CRDs (``scaffolder/data/crds``), checked with
+  ``jsonschema``'s Draft 7 validator plus a ``cidr`` format checker and a ``pattern``
+  keyword that copes with Go RE2 syntax Python's ``re`` cannot compile;
+* the checks the API server and Cilium run that the schema does not express: the
+  CRD's CEL rule ``has(self.spec) || has(self.specs)``, numeric ports above 65535 (the
+  schema's port pattern is not anchored), and one L3 peer type per rule
+  (``pkg/policy/api/rule_validation.go``).
+
+Strings holding Flux post-build substitutions (``${VAR}``) are not checked against
+patterns, formats, enums or types: their final value is only known after Flux
+substitutes it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from jsonschema import (  # type: ignore[import-untyped, unused-ignore]
+    Draft7Validator,
+    FormatChecker,
+    ValidationError,
+    validators,
+)
+from jsonschema.protocols import Validator  # type: ignore[import-untyped, unused-ignore]
+
+from .errors import PolicyValidationError
+
+SCHEMA_VERSION = "cilium v1.20.0-pre.3 (b0ac676c)"
+
+API_VERSION = "cilium.io/v2"
+CRD_FILES = {
+    "CiliumNetworkPolicy": "ciliumnetworkpolicies.yaml",
+    "CiliumClusterwideNetworkPolicy": "ciliumclusterwidenetworkpolicies.yaml",
+}
+POLICY_KINDS = frozenset(CRD_FILES)
+
+_SUBSTITUTION = "${"
+_MAX_PORT = 65535
+# RFC 6335 service names, as Cilium's pkg/iana matches them (case-insensitive).
+_SVC_NAME = re.compile(r"^([a-zA-Z0-9]-?)*[a-zA-Z](-?[a-zA-Z0-9])*$")
+_INGRESS_PEERS = (
+    "fromEndpoints",
+    "fromCIDR",
+    "fromCIDRSet",
+    "fromEntities",
+    "fromNodes",
+    "fromGroups",
+)
+_EGRESS_PEERS = (
+    "toEndpoints",
+    "toCIDR",
+    "toCIDRSet",
+    "toEntities",
+    "toServices",
+    "toFQDNs",
+    "toGroups",
+    "toNodes",
+)
+_DIRECTIONS = ("ingress", "ingressDeny", "egress", "egressDeny")
+
+
+# --------------------------------------------------------------------------- schema loading
+
+
+@cache
+def _schema(kind: str) -> dict[str, Any]:
+    """The ``v2`` openAPIV3Schema of ``kind``'s CRD (parsed once: the files are ~400 KB)."""
+    from ruamel.yaml import YAML
+
+    text = (files("scaffolder") / "data" / "crds" / CRD_FILES[kind]).read_text(encoding="utf-8")
+    crd = YAML(typ="safe").load(text)  # uses the C loader when ruamel.yaml.clib is present
+    for version in crd["spec"]["versions"]:
+        if version["name"] == "v2":
+            schema: dict[str, Any] = version["schema"]["openAPIV3Schema"]
+            return schema
+    raise LookupError(f"{CRD_FILES[kind]} defines no v2 schema")  # pragma: no cover
+
+
+def _substituted(instance: object) -> bool:
+    return isinstance(instance, str) and _SUBSTITUTION in instance
+
+
+def _no_control_characters(value: str) -> bool:
+    """RE2 ``^\\PC*$``: no character of Unicode category C (Cc, Cf, Cs, Co, Cn)."""
+    return not any(unicodedata.category(char).startswith("C") for char in value)
+
+
+# RE2 patterns Python's ``re`` cannot compile, with an equivalent predicate.
+_RE2_EQUIVALENTS: dict[str, Callable[[str], bool]] = {r"^\PC*$": _no_control_characters}
+
+
+@cache
+def _matcher(pattern: str) -> Callable[[str], bool] | None:
+    """A ``search``-semantics matcher for a schema pattern, or None if it cannot be checked."""
+    if pattern in _RE2_EQUIVALENTS:
+        return _RE2_EQUIVALENTS[pattern]
+    try:
+        compiled = re.compile(pattern)
+    except re.error:
+        return None  # RE2-only syntax we do not know: skip rather than crash
+    return lambda value: compiled.search(value) is not None
+
+
+def _pattern(
+    validator: Validator, pattern: str, instance: Any, schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
+    if not isinstance(instance, str) or _substituted(instance):
+        return
+    matcher = _matcher(pattern)
+    if matcher is not None and not matcher(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _skipping_substitutions(
+    keyword: Callable[..., Iterator[ValidationError] | None],
+) -> Callable[..., Iterator[ValidationError]]:
+    def check(
+        validator: Validator, value: Any, instance: Any, schema: Mapping[str, Any]
+    ) -> Iterator[ValidationError]:
+        if _substituted(instance):
+            return
+        yield from keyword(validator, value, instance, schema) or ()
+
+    return check
+
+
+def _is_cidr(instance: object) -> bool:
+    """Go's ``net.ParseCIDR`` (what the API server checks): an address with a prefix length."""
+    if not isinstance(instance, str):
+        return True
+    if "/" not in instance:
+        return False
+    try:
+        ipaddress.ip_network(instance, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _format_checker() -> FormatChecker:
+    checker = FormatChecker(formats=())
+    checker.checks("cidr")(_is_cidr)
+    return checker
+
+
+@cache
+def _validator(kind: str) -> Validator:
+    cls = validators.extend(
+        Draft7Validator,
+        {
+            "pattern": _pattern,
+            **{
+                keyword: _skipping_substitutions(Draft7Validator.VALIDATORS[keyword])
+                for keyword in ("format", "type", "enum", "maxLength")
+            },
+        },
+    )
+    # No check_schema(): the schema uses RE2 syntax (``\PC``) that the meta-schema's
+    # "format: regex" check would reject.
+    validator: Validator = cls(_schema(kind), format_checker=_format_checker())
+    return validator
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _path(parts: Iterable[str | int]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(root)"
+
+
+def _alternatives(schemas: Sequence[Any]) -> list[str] | None:
+    """``[a, b]`` when every subschema is ``{required: [x]}``, as controller-gen writes them."""
+    names = []
+    for sub in schemas:
+        required = sub.get("required") if isinstance(sub, dict) else None
+        if not (isinstance(required, list) and len(required) == 1):
+            return None
+        names.append(str(required[0]))
+    return names
+
+
+def _message(error: ValidationError) -> str:
+    names = _alternatives(error.validator_value) if error.validator in ("anyOf", "oneOf") else None
+    if names is not None and isinstance(error.instance, dict):
+        present = [name for name in names if name in error.instance]
+        if error.validator == "anyOf":
+            return f"must set at least one of {', '.join(names)}"
+        if present:
+            return f"must set only one of {', '.join(names)} (found {', '.join(present)})"
+        return f"must set one of {', '.join(names)}"
+    message: str = error.message
+    return message if len(message) <= 300 else message[:297] + "..."
+
+
+# --------------------------------------------------------------------------- Go-side checks
+
+
+def _port_problem(port: object) -> str | None:
+    """Cilium's ``PortProtocol.sanitize``: an IANA service name or a number 0-65535."""
+    if not isinstance(port, str) or _substituted(port) or port == "":
+        return None  # type / emptiness problems are the schema's to report
+    if len(port) <= 15 and _SVC_NAME.match(port):
+        return None
+    if port.isdigit():
+        # strconv.ParseUint(port, 0, 16): a leading 0 means octal, so "080" is an error.
+        try:
+            number = int(port, 8) if len(port) > 1 and port.startswith("0") else int(port)
+        except ValueError:
+            number = _MAX_PORT + 1
+        if number <= _MAX_PORT:
+            return None
+    return (
+        f"{port!r} is not a valid port: use a number 1-{_MAX_PORT} "
+        "(0 means all ports) or an IANA service name"
+    )
+
+
+def _rule_problems(rule: Mapping[str, Any], where: str, peers: Sequence[str]) -> Iterator[str]:
+    used = [key for key in peers if isinstance(rule.get(key), list) and rule[key]]
+    if len(used) > 1:
+        yield (
+            f"{where}: combining {' and '.join(used)} in one rule is not supported by Cilium; "
+            "split them into separate rules"
+        )
+    if "toServices" in used and rule.get("toPorts"):
+        yield f"{where}: combining toServices and toPorts is not supported by Cilium"
+    if rule.get("icmps") and rule.get("toPorts"):
+        yield f"{where}: icmps may only be used without toPorts; use a separate rule"
+
+
+def _ports_problems(rule: Mapping[str, Any], where: str, ingress: bool) -> Iterator[str]:
+    to_ports = rule.get("toPorts")
+    if not isinstance(to_ports, list):
+        return
+    for i, port_rule in enumerate(to_ports):
+        if not isinstance(port_rule, Mapping):
+            continue
+        rules = port_rule.get("rules")
+        if ingress and isinstance(rules, Mapping) and rules.get("dns"):
+            yield f"{where}.toPorts[{i}].rules.dns: DNS rules are not allowed on ingress"
+        ports = port_rule.get("ports")
+        if not isinstance(ports, list):
+            continue
+        for j, entry in enumerate(ports):
+            if isinstance(entry, Mapping):
+                problem = _port_problem(entry.get("port"))
+                if problem:
+                    yield f"{where}.toPorts[{i}].ports[{j}].port: {problem}"
+
+
+def _spec_problems(spec: Mapping[str, Any], where: str) -> Iterator[str]:
+    for direction in _DIRECTIONS:
+        rules = spec.get(direction)
+        if not isinstance(rules, list):
+            continue
+        ingress = direction.startswith("ingress")
+        for i, rule in enumerate(rules):
+            if not isinstance(rule, Mapping):
+                continue
+            at = f"{where}.{direction}[{i}]"
+            if direction in ("ingress", "egress"):  # Cilium sanitizes allow rules only
+                yield from _rule_problems(rule, at, _INGRESS_PEERS if ingress else _EGRESS_PEERS)
+            yield from _ports_problems(rule, at, ingress)
+
+
+def _semantic_problems(doc: Mapping[str, Any]) -> Iterator[str]:
+    if "spec" not in doc and "specs" not in doc:
+        yield "(root): spec or specs must be provided"
+    if isinstance(doc.get("spec"), Mapping):
+        yield from _spec_problems(doc["spec"], "spec")
+    if isinstance(doc.get("specs"), list):
+        for i, spec in enumerate(doc["specs"]):
+            if isinstance(spec, Mapping):
+                yield from _spec_problems(spec, f"specs[{i}]")
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def validate_policy(doc: Mapping[str, Any]) -> list[str]:
+    """Every problem of one manifest as ``"<field path>: <problem>"``; ``[]`` if it is valid.
+
+    Documents that are not Cilium policies (other kinds, non-mappings) are not checked.
+    """
+    kind = doc.get("kind") if isinstance(doc, Mapping) else None
+    if not isinstance(kind, str) or kind not in POLICY_KINDS:
+        return []
+    problems: list[str] = []
+    if doc.get("apiVersion") != API_VERSION:
+        problems.append(f"apiVersion: {doc.get('apiVersion')!r} is not {API_VERSION!r}")
+    errors = sorted(
+        _validator(kind).iter_errors(dict(doc)),
+        key=lambda e: (_path(e.absolute_path), e.message),
+    )
+    problems.extend(f"{_path(e.absolute_path)}: {_message(e)}" for e in errors)
+    problems.extend(_semantic_problems(doc))
+    return problems
+
+
+def _describe(doc: Mapping[str, Any]) -> str:
+    metadata = doc.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, Mapping) else None
+    return f"{doc.get('kind')}/{name if name else '(unnamed)'}"
+
+
+def validate_documents(docs: Iterable[Mapping[str, Any]], source: str) -> None:
+    """Raise :class:`PolicyValidationError` naming the first problem if any document is invalid."""
+    first: str | None = None
+    total = 0
+    for doc in docs:
+        if not isinstance(doc, Mapping):
+            continue
+        problems = validate_policy(doc)
+        if problems and first is None:
+            first = f"{source}: {_describe(doc)}: {problems[0]}"
+        total += len(problems)
+    if first is not None:
+        more = f" (+{total - 1} more)" if total > 1 else ""
+        raise PolicyValidationError(
+            first + more,
+            hint=f"fix the manifest; it must validate against the {SCHEMA_VERSION} CRD schema",
+        )
+
+
+def validate_text(text: str, source: str) -> None:
+    """Parse a (multi-document) YAML text and validate every Cilium policy in it."""
+    from .yamlio import parse_documents
+
+    validate_documents(parse_documents(text, source), source)
