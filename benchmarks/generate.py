@@ -93,7 +93,9 @@ spec:
 """
 
 
-def _app(root: Path, ns: str, app: str, *, port: int, target: int, route: bool, db: bool, lb: bool) -> None:
+def _app(
+    root: Path, ns: str, app: str, *, port: int, target: int, route: bool, db: bool, lb: bool
+) -> None:
     base = root / "kubernetes/apps" / ns / app
     (base / "app").mkdir(parents=True, exist_ok=True)
     (base / "ks.yaml").write_text(KS.format(app=app, ns=ns))
@@ -123,8 +125,12 @@ def generate(root: Path, namespaces: int) -> Path:
     _namespace(root, "databases", ["postgres16"])
     db = root / "kubernetes/apps/databases/postgres16"
     (db / "cluster").mkdir(parents=True, exist_ok=True)
-    (db / "ks.yaml").write_text(KS.format(app="postgres16", ns="databases").replace("/app\n", "/cluster\n"))
-    (db / "cluster/kustomization.yaml").write_text(APP_KUSTOMIZATION.replace("helmrelease", "cluster"))
+    (db / "ks.yaml").write_text(
+        KS.format(app="postgres16", ns="databases").replace("/app\n", "/cluster\n")
+    )
+    (db / "cluster/kustomization.yaml").write_text(
+        APP_KUSTOMIZATION.replace("helmrelease", "cluster")
+    )
     (db / "cluster/cluster.yaml").write_text(CLUSTER)
     for i in range(namespaces):
         ns = f"team-{i:04d}"

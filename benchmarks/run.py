@@ -20,8 +20,8 @@ from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.generate import generate  # noqa: E402
-from scaffolder.cli import cli  # noqa: E402
+from benchmarks.generate import generate
+from scaffolder.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,7 +59,9 @@ def main() -> int:
         big = generate(tmp / "big", 1000)
         _netpol("init", str(big))
         _netpol("-C", str(big), "scaffold", "--all", "--dry-run")  # warm caches like a real run
-        many = _best(3, lambda: big, lambda repo: _netpol("-C", str(repo), "scaffold", "--all", "--dry-run"))
+        many = _best(
+            3, lambda: big, lambda repo: _netpol("-C", str(repo), "scaffold", "--all", "--dry-run")
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     rows = [

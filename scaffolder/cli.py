@@ -21,10 +21,22 @@ from .errors import NetpolError
 
 # name -> (module, short help); modules expose ``command``.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "init": ("scaffolder.commands.init", "Set up netpol in a Flux repo: write netpol.yaml, render the components."),
-    "upgrade": ("scaffolder.commands.upgrade", "Re-render the components from the current templates, keeping answers."),
-    "scaffold": ("scaffolder.commands.scaffold", "Add the baseline and per-app allow policies to namespaces."),
-    "edit": ("scaffolder.commands.edit", "Add/remove kustomization entries in place, keeping every comment."),
+    "init": (
+        "scaffolder.commands.init",
+        "Set up netpol in a Flux repo: write netpol.yaml, render the components.",
+    ),
+    "upgrade": (
+        "scaffolder.commands.upgrade",
+        "Re-render the components from the current templates, keeping answers.",
+    ),
+    "scaffold": (
+        "scaffolder.commands.scaffold",
+        "Add the baseline and per-app allow policies to namespaces.",
+    ),
+    "edit": (
+        "scaffolder.commands.edit",
+        "Add/remove kustomization entries in place, keeping every comment.",
+    ),
 }
 
 

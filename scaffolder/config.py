@@ -174,7 +174,16 @@ def load_config(path: Path) -> Config:
 def _q(value: str) -> str:
     """A YAML scalar for ``value``: plain when unambiguous, else JSON-quoted (valid YAML)."""
     if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", value) and value.lower() not in {
-        "yes", "no", "true", "false", "on", "off", "null", "y", "n", "~",
+        "yes",
+        "no",
+        "true",
+        "false",
+        "on",
+        "off",
+        "null",
+        "y",
+        "n",
+        "~",
     }:
         return value
     return json.dumps(value)

@@ -46,7 +46,9 @@ def add_text_edit(
         raise RepoError(f"{rel}: no such file")
     result = edit_text(current, ops, source=str(rel))
     messages = list(result.messages)
-    plan.notes.extend(f"{rel}: {m}" for m in result.messages if "already" in m or "not present" in m)
+    plan.notes.extend(
+        f"{rel}: {m}" for m in result.messages if "already" in m or "not present" in m
+    )
     if result.fallback_dump:
         plan.warnings.append(f"{rel}: could not splice lines; the file was re-serialised")
     if result.changed:

@@ -32,11 +32,11 @@ def write_atomic(path: Path, data: bytes | str) -> None:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        Path(tmp).chmod(mode)
+        Path(tmp).replace(path)
     except OSError as exc:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            Path(tmp).unlink()
         raise NetpolError(
             f"cannot write {path}: {exc.strerror or exc}", hint="check permissions"
         ) from exc
@@ -49,7 +49,9 @@ def repo_path(root: Path, rel: PurePosixPath | str) -> Path:
     """
     rel_path = PurePosixPath(rel)
     if rel_path.is_absolute():
-        raise PathEscapeError(f"{rel}: absolute paths are not allowed here", hint="use a path inside the repository")
+        raise PathEscapeError(
+            f"{rel}: absolute paths are not allowed here", hint="use a path inside the repository"
+        )
     candidate = root / rel_path
     resolved_root = root.resolve()
     resolved = candidate.resolve()

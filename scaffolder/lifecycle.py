@@ -31,7 +31,9 @@ def _namespace_dirs(directory: Path) -> list[str]:
     )
 
 
-def detect_layout(root: Path, apps_dir: str | None = None, components_dir: str | None = None) -> Layout:
+def detect_layout(
+    root: Path, apps_dir: str | None = None, components_dir: str | None = None
+) -> Layout:
     """Find the Flux apps directory: given, else the ``apps`` dir with the most namespaces."""
     if apps_dir is not None:
         candidate = root / apps_dir
@@ -85,7 +87,11 @@ def _validate(plan: Plan) -> None:
     from .validate import validate_text
 
     for change in plan.effective:
-        if change.new is not None and change.path.suffix in {".yaml", ".yml"} and change.path.name != ANSWERS_FILE:
+        if (
+            change.new is not None
+            and change.path.suffix in {".yaml", ".yml"}
+            and change.path.name != ANSWERS_FILE
+        ):
             validate_text(change.new.decode("utf-8"), str(change.path))
 
 
@@ -108,15 +114,22 @@ def plan_init(
     else:
         layout = detect_layout(root, apps_dir, components_dir)
         config = replace(
-            Config(), apps_dir=layout.apps_dir, components_dir=layout.components_dir, **(overrides or {})
+            Config(),
+            apps_dir=layout.apps_dir,
+            components_dir=layout.components_dir,
+            **(overrides or {}),
         )
-        plan.write(root, PurePosixPath(CONFIG_FILE), render_config(config).encode(), "netpol configuration")
+        plan.write(
+            root, PurePosixPath(CONFIG_FILE), render_config(config).encode(), "netpol configuration"
+        )
     adopted = []
     for template, directory, answers in (
         (BASELINE, config.baseline_dir, config.baseline_answers()),
         (DEFAULT_DENY, config.default_deny_dir, config.default_deny_answers()),
     ):
-        outcome = plan_rendering(root, directory, render(template, answers, engine=engine), force=force)
+        outcome = plan_rendering(
+            root, directory, render(template, answers, engine=engine), force=force
+        )
         require_no_conflicts(outcome, command="netpol init")
         if outcome.adopted:
             adopted.append(directory)
@@ -164,7 +177,9 @@ def _defaults_for(template: str, config: Config) -> dict[str, Any]:
     return {}
 
 
-def plan_upgrade(root: Path, config: Config, *, force: bool = False, engine: str = "copier") -> UpgradeResult:
+def plan_upgrade(
+    root: Path, config: Config, *, force: bool = False, engine: str = "copier"
+) -> UpgradeResult:
     """Re-render every managed directory with its recorded answers and the current templates."""
     plan = Plan()
     managed, adopted, conflicts = [], [], []
@@ -184,7 +199,11 @@ def plan_upgrade(root: Path, config: Config, *, force: bool = False, engine: str
             continue
         answers = {**_defaults_for(template, config), **state.answers}
         outcome = plan_rendering(
-            root, state.directory, render(template, answers, engine=engine), force=force, state=state,
+            root,
+            state.directory,
+            render(template, answers, engine=engine),
+            force=force,
+            state=state,
             reason=f"upgrade {template}",
         )
         managed.append(state.directory)

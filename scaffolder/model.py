@@ -112,7 +112,9 @@ class Namespace:
     apps: list[App] = field(default_factory=list)
     cnpg_clusters: list[CnpgCluster] = field(default_factory=list)
     policies: list[PolicyRef] = field(default_factory=list)  # every policy found under the ns dir
-    components: list[str] = field(default_factory=list)  # entries of the ns kustomization components:
+    components: list[str] = field(
+        default_factory=list
+    )  # entries of the ns kustomization components:
     warnings: list[str] = field(default_factory=list)
 
     @property

@@ -17,7 +17,9 @@ def dry_run(func: F) -> F:
 
 
 def json_output(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print a machine-readable result.")(func)
+    return click.option("--json", "as_json", is_flag=True, help="Print a machine-readable result.")(
+        func
+    )
 
 
 def force(help_text: str) -> Callable[[F], F]:

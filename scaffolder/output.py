@@ -36,8 +36,7 @@ def show_diff(plan: Plan) -> None:
     diff = plan.diff()
     if not diff:
         return
-    stream = click.get_text_stream("stdout")
-    if not stream.isatty():
+    if not sys.stdout.isatty():
         click.echo(diff, nl=False)
         return
     from rich.syntax import Syntax
@@ -65,7 +64,9 @@ def summarize(plan: Plan, *, verb: str) -> None:
     _console().print(table)
 
 
-def report(plan: Plan, *, root: Path, dry_run: bool, as_json: bool, extra: dict[str, Any] | None = None) -> None:
+def report(
+    plan: Plan, *, root: Path, dry_run: bool, as_json: bool, extra: dict[str, Any] | None = None
+) -> None:
     """The standard ending of every writing command: apply or show the plan, then say so."""
     if as_json:
         payload: dict[str, Any] = {"dry_run": dry_run, "root": str(root), **(extra or {})}

@@ -12,7 +12,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -20,7 +20,7 @@ from .errors import NetpolError
 from .fsutil import repo_path, write_atomic
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
@@ -139,7 +139,9 @@ class Plan:
         for change in self.effective:
             path = repo_path(root, change.path)
             target = path if path.exists() else _existing_parent(path)
-            if not os.access(target, os.W_OK) or (path.exists() and not os.access(path.parent, os.W_OK)):
+            if not os.access(target, os.W_OK) or (
+                path.exists() and not os.access(path.parent, os.W_OK)
+            ):
                 raise NetpolError(
                     f"cannot write {change.path}: permission denied",
                     hint="fix the permissions; nothing was written",

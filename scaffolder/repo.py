@@ -91,7 +91,11 @@ class Repo:
         absolute = self.path(directory)
         if not absolute.is_dir():
             close = difflib.get_close_matches(name, self.namespaces(), n=3)
-            hint = f"did you mean {', '.join(close)}?" if close else "run 'netpol status' or list the apps directory"
+            hint = (
+                f"did you mean {', '.join(close)}?"
+                if close
+                else "run 'netpol status' or list the apps directory"
+            )
             raise RepoError(f"unknown namespace {name!r}: no {directory}/", hint=hint)
         found = find_kustomization(absolute)
         if found is None:

@@ -61,7 +61,9 @@ class FqdnAllow:
                 f"--allow-fqdn {text!r}: expected [APP=]HOST:PORT[/udp]",
                 hint="e.g. --allow-fqdn sonarr=api.themoviedb.org:443",
             )
-        return cls(match["host"], int(match["port"]), (match["proto"] or "TCP").upper(), match["app"])
+        return cls(
+            match["host"], int(match["port"]), (match["proto"] or "TCP").upper(), match["app"]
+        )
 
 
 @dataclass
@@ -121,11 +123,15 @@ def select_namespaces(repo: Repo, names: Iterable[str], all_: bool, force: bool)
 def _ports(ports: Iterable[Port]) -> list[dict[str, Any]]:
     seen: dict[tuple[int, str], dict[str, Any]] = {}
     for p in ports:
-        seen.setdefault((p.target_port, p.protocol), {"port": p.target_port, "protocol": p.protocol})
+        seen.setdefault(
+            (p.target_port, p.protocol), {"port": p.target_port, "protocol": p.protocol}
+        )
     return [seen[k] for k in sorted(seen)]
 
 
-def _gateway_target_ports(namespaces: dict[str, Namespace], config: Config, opts: ScaffoldOptions) -> list[int]:
+def _gateway_target_ports(
+    namespaces: dict[str, Namespace], config: Config, opts: ScaffoldOptions
+) -> list[int]:
     """The gateway pods' listening ports (e.g. envoy 10443), from discovery or the command line."""
     if opts.gateway_target_ports:
         return sorted(set(opts.gateway_target_ports))
@@ -136,7 +142,8 @@ def _gateway_target_ports(namespaces: dict[str, Namespace], config: Config, opts
     ports = {
         p.target_port
         for app in gateway.apps
-        if wanted <= set(app.selector.items()) or app.name == config.gateway_selector.get("app.kubernetes.io/name")
+        if wanted <= set(app.selector.items())
+        or app.name == config.gateway_selector.get("app.kubernetes.io/name")
         for p in app.ports
         if p.port in (443, 8443) or p.target_port in (10443, 8443)
     }
@@ -157,13 +164,19 @@ class _Scaffolder:
         result = NamespaceResult(ns.name)
         if ns.suspended and not self.opts.force:
             result.status = "skipped"
-            result.notes.append("every Flux Kustomization of this namespace is suspended (spec.suspend: true)")
+            result.notes.append(
+                "every Flux Kustomization of this namespace is suspended (spec.suspend: true)"
+            )
             return result
         for warning in ns.warnings:
             self.plan.warnings.append(f"{ns.name}: {warning}")
         before = len(self.plan.effective)
         ours = self._managed_policy_files(ns)
-        foreign_names = {p.name for p in ns.policies if p.path not in ours and p.kind != "CiliumClusterwideNetworkPolicy"}
+        foreign_names = {
+            p.name
+            for p in ns.policies
+            if p.path not in ours and p.kind != "CiliumClusterwideNetworkPolicy"
+        }
         self._baseline(ns, result, foreign_names)
         overlays = self._overlay_answers(ns, result, ours)
         taken = set(foreign_names) | set(BASELINE_POLICIES)
@@ -193,17 +206,30 @@ class _Scaffolder:
         wanted = normalize_entry(entry)
         present = [c for c in ns.components if normalize_entry(c) == wanted]
         elsewhere = [
-            c for c in ns.components if normalize_entry(c).rstrip("/").endswith("network-policy/baseline") and c not in present
+            c
+            for c in ns.components
+            if normalize_entry(c).rstrip("/").endswith("network-policy/baseline")
+            and c not in present
         ]
         clash = sorted(foreign_names & set(BASELINE_POLICIES))
         if present:
             result.baseline = "present"
         elif elsewhere:
-            result.baseline = f"skipped: a baseline component is already included from {elsewhere[0]}"
+            result.baseline = (
+                f"skipped: a baseline component is already included from {elsewhere[0]}"
+            )
         elif clash:
-            result.baseline = f"skipped: policies named {', '.join(clash)} already exist in the namespace"
+            result.baseline = (
+                f"skipped: policies named {', '.join(clash)} already exist in the namespace"
+            )
         else:
-            add_text_edit(self.plan, self.repo.root, ns.kustomization, [Op("add", "components", entry)], reason="add network-policy/baseline")
+            add_text_edit(
+                self.plan,
+                self.repo.root,
+                ns.kustomization,
+                [Op("add", "components", entry)],
+                reason="add network-policy/baseline",
+            )
             result.baseline = "added"
 
     # ------------------------------------------------------------------ per-app overlays
@@ -216,11 +242,15 @@ class _Scaffolder:
             hand_written = [p for p in app.existing_policies if p.path not in ours]
             if hand_written:
                 names = ", ".join(sorted({p.name for p in hand_written}))
-                result.skipped_apps[app.name] = f"already has its own policies ({names}); left alone"
+                result.skipped_apps[app.name] = (
+                    f"already has its own policies ({names}); left alone"
+                )
                 continue
             answers = self._app_answers(ns, app, fqdns.get(app.name, []))
             if answers is None:
-                result.notes.append(f"{app.name}: no gateway route, database, LoadBalancer or FQDN found; the baseline covers it")
+                result.notes.append(
+                    f"{app.name}: no gateway route, database, LoadBalancer or FQDN found; the baseline covers it"
+                )
                 continue
             overlays[app.directory] = (app.kustomization, answers)
         for cluster in ns.cnpg_clusters:
@@ -253,7 +283,9 @@ class _Scaffolder:
             "gateway_selector": dict(self.config.gateway_selector),
         }
 
-    def _app_answers(self, ns: Namespace, app: App, fqdns: list[FqdnAllow]) -> dict[str, Any] | None:
+    def _app_answers(
+        self, ns: Namespace, app: App, fqdns: list[FqdnAllow]
+    ) -> dict[str, Any] | None:
         answers = self._base_answers(ns, app.name, app.selector)
         enabled = False
         if app.routes and app.ports and ns.name != self.config.gateway_namespace:
@@ -261,7 +293,8 @@ class _Scaffolder:
             enabled = True
         if app.cnpg_clients:
             answers["cnpg_egress"] = [
-                {"namespace": c.namespace, "cluster": c.cluster, "port": 5432} for c in sorted(set(app.cnpg_clients), key=lambda c: (c.namespace, c.cluster))
+                {"namespace": c.namespace, "cluster": c.cluster, "port": 5432}
+                for c in sorted(set(app.cnpg_clients), key=lambda c: (c.namespace, c.cluster))
             ]
             enabled = True
         if app.load_balancer_ports:
@@ -278,7 +311,13 @@ class _Scaffolder:
                 )
         if fqdns:
             answers["fqdn_egress"] = [
-                {"host": f.host, "port": f.port, "protocol": f.protocol, "style": self.opts.fqdn_style} for f in fqdns
+                {
+                    "host": f.host,
+                    "port": f.port,
+                    "protocol": f.protocol,
+                    "style": self.opts.fqdn_style,
+                }
+                for f in fqdns
             ]
             enabled = True
         return answers if enabled else None
@@ -291,7 +330,9 @@ class _Scaffolder:
         result: NamespaceResult,
     ) -> None:
         if not cluster.consumers:
-            result.notes.append(f"CNPG cluster {cluster.name}: no consumer apps found; no client ingress rendered")
+            result.notes.append(
+                f"CNPG cluster {cluster.name}: no consumer apps found; no client ingress rendered"
+            )
             return
         consumers = [
             {"namespace": c.namespace, "selector": dict(c.selector)}
@@ -322,11 +363,15 @@ class _Scaffolder:
         clash = sorted(names & taken)
         app = answers["app_name"]
         if clash:
-            result.skipped_apps[app] = f"policy name(s) {', '.join(clash)} already exist in the namespace"
+            result.skipped_apps[app] = (
+                f"policy name(s) {', '.join(clash)} already exist in the namespace"
+            )
             return
         taken.update(names)
         validate_text(text, str(directory / OVERLAY_FILE))
-        outcome = plan_rendering(self.repo.root, directory, rendering, reason=f"allow policies for {app}")
+        outcome = plan_rendering(
+            self.repo.root, directory, rendering, reason=f"allow policies for {app}"
+        )
         require_no_conflicts(outcome, command="netpol scaffold")
         self.plan.extend(outcome.plan)
         self.plan.notes.extend(outcome.plan.notes)

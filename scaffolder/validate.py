@@ -26,13 +26,13 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from jsonschema import (  # type: ignore[import-untyped, unused-ignore]
+from jsonschema import (
     Draft7Validator,
     FormatChecker,
     ValidationError,
     validators,
 )
-from jsonschema.protocols import Validator  # type: ignore[import-untyped, unused-ignore]
+from jsonschema.protocols import Validator
 
 from .errors import PolicyValidationError
 
@@ -156,7 +156,7 @@ def _format_checker() -> FormatChecker:
 
 @cache
 def _validator(kind: str) -> Validator:
-    cls = validators.extend(
+    cls = validators.extend(  # type: ignore[no-untyped-call]
         Draft7Validator,
         {
             "pattern": _pattern,
@@ -194,7 +194,8 @@ def _alternatives(schemas: Sequence[Any]) -> list[str] | None:
 
 
 def _message(error: ValidationError) -> str:
-    names = _alternatives(error.validator_value) if error.validator in ("anyOf", "oneOf") else None
+    value: Any = error.validator_value
+    names = _alternatives(value) if error.validator in ("anyOf", "oneOf") else None
     if names is not None and isinstance(error.instance, dict):
         present = [name for name in names if name in error.instance]
         if error.validator == "anyOf":

@@ -29,10 +29,16 @@ def build(directory: Path) -> str | None:
     )
     if proc.returncode == 0:
         return None
-    return (proc.stderr or proc.stdout).strip().splitlines()[-1] if (proc.stderr or proc.stdout).strip() else "failed"
+    return (
+        (proc.stderr or proc.stdout).strip().splitlines()[-1]
+        if (proc.stderr or proc.stdout).strip()
+        else "failed"
+    )
 
 
-def verify_plan(root: Path, plan: Plan, extra_dirs: Iterable[PurePosixPath] = ()) -> list[PurePosixPath]:
+def verify_plan(
+    root: Path, plan: Plan, extra_dirs: Iterable[PurePosixPath] = ()
+) -> list[PurePosixPath]:
     """Apply ``plan`` to a copy of ``root`` and build the touched kustomizations there."""
     if not kubectl_available():
         raise NetpolError("--verify needs kubectl on PATH", hint="install kubectl or drop --verify")

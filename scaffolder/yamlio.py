@@ -53,7 +53,9 @@ def _problem(exc: YAMLError) -> tuple[str, int | None]:
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
         if "duplicate key" in str(exc).lower():
-            problem = "duplicate key " + str(exc).split('"')[1] if '"' in str(exc) else "duplicate key"
+            problem = (
+                "duplicate key " + str(exc).split('"')[1] if '"' in str(exc) else "duplicate key"
+            )
         return problem.strip(), line
     return str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid YAML", None
 
@@ -76,7 +78,13 @@ def load_mapping(path: Path, *, what: str = "a YAML mapping") -> dict[str, Any]:
     """Load a single-document file whose top level must be a mapping."""
     docs = load_documents(path)
     if len(docs) != 1 or not isinstance(docs[0], dict):
-        shape = "empty" if not docs else f"{len(docs)} documents" if len(docs) > 1 else type(docs[0]).__name__
+        shape = (
+            "empty"
+            if not docs
+            else f"{len(docs)} documents"
+            if len(docs) > 1
+            else type(docs[0]).__name__
+        )
         raise YamlError(path, f"expected {what}, found {shape}")
     return docs[0]
 

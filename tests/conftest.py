@@ -50,7 +50,9 @@ def netpol() -> Callable[..., Result]:
 
     def run(*args: str | Path, env: Mapping[str, str] | None = None) -> Result:
         runner = CliRunner()
-        return runner.invoke(cli, [str(a) for a in args], env=dict(env or {}), catch_exceptions=False)
+        return runner.invoke(
+            cli, [str(a) for a in args], env=dict(env or {}), catch_exceptions=False
+        )
 
     return run
 

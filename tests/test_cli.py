@@ -18,7 +18,9 @@ def test_help_does_not_import_copier_git_or_github() -> None:
         "heavy += sorted(m for m in sys.modules if m.startswith('scaffolder.commands.'))\n"
         "print('HEAVY=' + ','.join(heavy))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert "Commands:" in out and "scaffold" in out and "init" in out
     assert out.strip().splitlines()[-1] == "HEAVY="
 
@@ -52,13 +54,18 @@ def test_repo_option_from_environment(netpol, tmp_path: Path) -> None:
 
 def test_console_script_runs_as_module() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "scaffolder", "--version"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "scaffolder", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0
     assert __version__ in proc.stdout
 
 
-def test_internal_errors_are_one_line_without_traceback(netpol, monkeypatch, tmp_path: Path) -> None:
+def test_internal_errors_are_one_line_without_traceback(
+    netpol, monkeypatch, tmp_path: Path
+) -> None:
     import scaffolder.repo
 
     def boom(start: Path) -> None:

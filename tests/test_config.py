@@ -37,11 +37,20 @@ def test_custom_values_round_trip(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("version: 1\napiserver_port: 70000\n", "apiserver_port: 70000 is greater than the maximum"),
-        ("version: 1\nmonitoring:\n  namespace: Media_1\n", "monitoring.namespace: 'Media_1' does not match"),
+        (
+            "version: 1\napiserver_port: 70000\n",
+            "apiserver_port: 70000 is greater than the maximum",
+        ),
+        (
+            "version: 1\nmonitoring:\n  namespace: Media_1\n",
+            "monitoring.namespace: 'Media_1' does not match",
+        ),
         ("version: 1\nmode: yolo\n", "mode: 'yolo' is not one of"),
         ("version: 2\n", "version: 1 was expected"),
-        ("version: 1\nappsdir: x\n", "Additional properties are not allowed ('appsdir' was unexpected)"),
+        (
+            "version: 1\nappsdir: x\n",
+            "Additional properties are not allowed ('appsdir' was unexpected)",
+        ),
         ("version: 1\napps_dir: ../outside\n", "apps_dir: '../outside' does not match"),
         ("- version: 1\n", "expected one YAML mapping"),
     ],

@@ -22,7 +22,12 @@ ORIGINAL = (
 
 def test_add_component_keeps_every_other_byte(tmp_path: Path, netpol) -> None:
     build_file_tree(tmp_path, {"kustomization.yaml": ORIGINAL})
-    result = netpol("edit", tmp_path / "kustomization.yaml", "--add-component", "../../components/network-policy/baseline")
+    result = netpol(
+        "edit",
+        tmp_path / "kustomization.yaml",
+        "--add-component",
+        "../../components/network-policy/baseline",
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "kustomization.yaml").read_text() == ORIGINAL.replace(
         "resources:\n", "components:\n  - ../../components/network-policy/baseline\nresources:\n"
@@ -32,7 +37,12 @@ def test_add_component_keeps_every_other_byte(tmp_path: Path, netpol) -> None:
 def test_repeatable_flags_and_directory_argument(tmp_path: Path, netpol) -> None:
     build_file_tree(tmp_path, {"kustomization.yaml": ORIGINAL})
     result = netpol(
-        "edit", tmp_path, "--add-resource", "./radarr/ks.yaml", "--remove-resource", "./jellyfin/ks.yaml"
+        "edit",
+        tmp_path,
+        "--add-resource",
+        "./radarr/ks.yaml",
+        "--remove-resource",
+        "./jellyfin/ks.yaml",
     )
     assert result.exit_code == 0, result.output
     text = (tmp_path / "kustomization.yaml").read_text()
@@ -43,7 +53,9 @@ def test_repeatable_flags_and_directory_argument(tmp_path: Path, netpol) -> None
 
 def test_noop_exits_zero_and_says_so(tmp_path: Path, netpol) -> None:
     build_file_tree(tmp_path, {"kustomization.yaml": ORIGINAL})
-    result = netpol("edit", tmp_path, "--add-resource", "./jellyfin/ks.yaml/", "--remove-component", "./nope")
+    result = netpol(
+        "edit", tmp_path, "--add-resource", "./jellyfin/ks.yaml/", "--remove-component", "./nope"
+    )
     assert result.exit_code == 0
     assert "nothing to do" in result.stdout
     assert (tmp_path / "kustomization.yaml").read_text() == ORIGINAL

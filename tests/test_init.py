@@ -20,7 +20,12 @@ def test_init_writes_config_and_components(example_repo: Path, netpol) -> None:
     result = netpol("init", example_repo)
     assert result.exit_code == 0, result.output
     assert (example_repo / "netpol.yaml").is_file()
-    for rel in ("kustomization.yaml", "allow-dns.yaml", "allow-apiserver.yaml", ".netpol-answers.yaml"):
+    for rel in (
+        "kustomization.yaml",
+        "allow-dns.yaml",
+        "allow-apiserver.yaml",
+        ".netpol-answers.yaml",
+    ):
         assert (example_repo / BASELINE / rel).is_file()
     assert (example_repo / DEFAULT_DENY / "default-deny.yaml").is_file()
     # The defaults rendered into a repo are exactly what components/ ships.
@@ -94,7 +99,9 @@ def test_init_adopts_hand_made_components(example_repo: Path, netpol) -> None:
         (("--gateway-namespace", "-bad-"), "gateway.namespace"),
     ],
 )
-def test_init_rejects_bad_answers(example_repo: Path, netpol, args: tuple[str, ...], message: str) -> None:
+def test_init_rejects_bad_answers(
+    example_repo: Path, netpol, args: tuple[str, ...], message: str
+) -> None:
     before = snapshot(example_repo)
     result = netpol("init", *args, example_repo)
     assert result.exit_code == 1
@@ -136,8 +143,14 @@ def test_upgrade_reapplies_changed_answers(initialised_repo: Path, netpol) -> No
     assert "enableDefaultDeny" in dry.stdout
     result = netpol("-C", initialised_repo, "upgrade")
     assert result.exit_code == 0, result.output
-    assert "enableDefaultDeny" in (initialised_repo / DEFAULT_DENY / "default-deny.yaml").read_text()
-    assert netpol("-C", initialised_repo, "upgrade").stdout.strip().endswith("nothing to do: everything is already in place")
+    assert (
+        "enableDefaultDeny" in (initialised_repo / DEFAULT_DENY / "default-deny.yaml").read_text()
+    )
+    assert (
+        netpol("-C", initialised_repo, "upgrade")
+        .stdout.strip()
+        .endswith("nothing to do: everything is already in place")
+    )
 
 
 def test_upgrade_reports_conflicts_and_writes_nothing(initialised_repo: Path, netpol) -> None:
@@ -159,7 +172,9 @@ def test_upgrade_reports_conflicts_and_writes_nothing(initialised_repo: Path, ne
 def test_upgrade_takes_over_adopted_components_only_with_force(example_repo: Path, netpol) -> None:
     build_file_tree(
         example_repo,
-        {f"{BASELINE}/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"},
+        {
+            f"{BASELINE}/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+        },
     )
     assert netpol("init", example_repo).exit_code == 0
     plain = netpol("-C", example_repo, "upgrade")
@@ -172,7 +187,9 @@ def test_upgrade_takes_over_adopted_components_only_with_force(example_repo: Pat
 
 @pytest.mark.kubectl
 @pytest.mark.parametrize("component", [BASELINE, DEFAULT_DENY])
-def test_rendered_components_build_with_kubectl(initialised_repo: Path, tmp_path: Path, component: Path) -> None:
+def test_rendered_components_build_with_kubectl(
+    initialised_repo: Path, tmp_path: Path, component: Path
+) -> None:
     consumer = tmp_path / "consumer"
     build_file_tree(
         consumer,
@@ -184,7 +201,9 @@ def test_rendered_components_build_with_kubectl(initialised_repo: Path, tmp_path
             "cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
         },
     )
-    proc = subprocess.run(["kubectl", "kustomize", str(consumer)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["kubectl", "kustomize", str(consumer)], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     assert "kind: CiliumNetworkPolicy" in proc.stdout
     assert "namespace: media" in proc.stdout
@@ -198,14 +217,33 @@ def test_installed_wheel_renders_components(tmp_path: Path) -> None:
         pytest.skip("git needed by the build backend's file selection")
     dist = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(dist),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
     )
     wheel = next(dist.glob("netpol-*.whl"))
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         check=True,
         capture_output=True,
     )

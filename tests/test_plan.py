@@ -49,18 +49,22 @@ def test_writing_identical_content_is_not_a_change(tmp_path: Path) -> None:
     assert plan.diff() == ""
 
 
-def test_unwritable_file_refuses_the_whole_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unwritable_file_refuses_the_whole_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "ok.yaml").write_bytes(b"a\n")
     (tmp_path / "locked.yaml").write_bytes(b"a\n")
     real_access = os.access
     # Tests run as root in CI, where chmod does not stop writes: simulate a read-only file.
     monkeypatch.setattr(
-        os, "access", lambda p, mode: False if str(p).endswith("locked.yaml") else real_access(p, mode)
+        os,
+        "access",
+        lambda p, mode: False if str(p).endswith("locked.yaml") else real_access(p, mode),
     )
     plan = Plan()
     plan.write(tmp_path, PurePosixPath("ok.yaml"), b"b\n", "r")
     plan.write(tmp_path, PurePosixPath("locked.yaml"), b"b\n", "r")
-    with pytest.raises(NetpolError, match="cannot write locked.yaml: permission denied"):
+    with pytest.raises(NetpolError, match=r"cannot write locked\.yaml: permission denied"):
         plan.apply(tmp_path)
     assert (tmp_path / "ok.yaml").read_bytes() == b"a\n"
 
@@ -77,7 +81,9 @@ def test_repo_path_refuses_escapes(tmp_path: Path) -> None:
     assert repo_path(tmp_path / "repo", "a/b") == tmp_path / "repo" / "a" / "b"
 
 
-def test_write_atomic_leaves_no_temp_on_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_write_atomic_leaves_no_temp_on_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "f.yaml"
     target.write_bytes(b"keep\n")
 

@@ -43,7 +43,9 @@ OVERLAY_CASES: list[dict[str, Any]] = [
         "namespace": "databases",
         "selector": {"cnpg.io/cluster": "postgres16"},
         "cnpg_cluster": "postgres16",
-        "cnpg_consumers": [{"namespace": "media", "selector": {"app.kubernetes.io/name": "sonarr"}}],
+        "cnpg_consumers": [
+            {"namespace": "media", "selector": {"app.kubernetes.io/name": "sonarr"}}
+        ],
     },
 ]
 
@@ -57,21 +59,29 @@ def test_components_dir_equals_a_fresh_render() -> None:
     }
     assert sorted(on_disk) == sorted(rendered), "run 'make components'"
     for path, data in rendered.items():
-        assert on_disk[path] == data, f"components/{path} drifted from the template: run 'make components'"
+        assert on_disk[path] == data, (
+            f"components/{path} drifted from the template: run 'make components'"
+        )
 
 
 @pytest.mark.parametrize(
     ("template", "answers"),
     [
         (BASELINE, {}),
-        (BASELINE, {"dns_namespace": "dns", "dns_selector": {"app": "coredns"}, "apiserver_port": 443}),
+        (
+            BASELINE,
+            {"dns_namespace": "dns", "dns_selector": {"app": "coredns"}, "apiserver_port": 443},
+        ),
         (DEFAULT_DENY, {"mode": "enforce"}),
         (DEFAULT_DENY, {"mode": "audit"}),
         *((OVERLAY, case) for case in OVERLAY_CASES),
     ],
 )
 def test_fast_engine_matches_copier_byte_for_byte(template: str, answers: dict[str, Any]) -> None:
-    assert render(template, answers, engine="fast").files == render(template, answers, engine="copier").files
+    assert (
+        render(template, answers, engine="fast").files
+        == render(template, answers, engine="copier").files
+    )
 
 
 def test_answers_file_records_template_answers_and_digests() -> None:
@@ -91,10 +101,20 @@ def test_answers_file_records_template_answers_and_digests() -> None:
         (BASELINE, {"monitoring_namespace": "Media_1"}, "monitoring_namespace"),
         (BASELINE, {"apiserver_port": 70000}, "apiserver_port"),
         (DEFAULT_DENY, {"mode": "yolo"}, "mode"),
-        (OVERLAY, {**OVERLAY_BASE, "namespace": "bad_ns", "gateway_ports": [{"port": 80, "protocol": "TCP"}]}, "namespace"),
+        (
+            OVERLAY,
+            {
+                **OVERLAY_BASE,
+                "namespace": "bad_ns",
+                "gateway_ports": [{"port": 80, "protocol": "TCP"}],
+            },
+            "namespace",
+        ),
     ],
 )
-def test_bad_answers_are_refused(engine: str, template: str, answers: dict[str, Any], question: str) -> None:
+def test_bad_answers_are_refused(
+    engine: str, template: str, answers: dict[str, Any], question: str
+) -> None:
     with pytest.raises(RenderError) as info:
         render(template, answers, engine=engine)
     assert question in str(info.value) or "yolo" in str(info.value)

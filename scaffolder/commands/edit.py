@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 import click
 
 from .. import options
@@ -13,10 +12,34 @@ from ..output import report
 
 @click.command("edit")
 @click.argument("file", type=click.Path(dir_okay=True, path_type=Path))
-@click.option("--add-component", "add_components", multiple=True, metavar="PATH", help="Add to components: (repeatable).")
-@click.option("--remove-component", "remove_components", multiple=True, metavar="PATH", help="Remove from components: (repeatable).")
-@click.option("--add-resource", "add_resources", multiple=True, metavar="PATH", help="Add to resources: (repeatable).")
-@click.option("--remove-resource", "remove_resources", multiple=True, metavar="PATH", help="Remove from resources: (repeatable).")
+@click.option(
+    "--add-component",
+    "add_components",
+    multiple=True,
+    metavar="PATH",
+    help="Add to components: (repeatable).",
+)
+@click.option(
+    "--remove-component",
+    "remove_components",
+    multiple=True,
+    metavar="PATH",
+    help="Remove from components: (repeatable).",
+)
+@click.option(
+    "--add-resource",
+    "add_resources",
+    multiple=True,
+    metavar="PATH",
+    help="Add to resources: (repeatable).",
+)
+@click.option(
+    "--remove-resource",
+    "remove_resources",
+    multiple=True,
+    metavar="PATH",
+    help="Remove from resources: (repeatable).",
+)
 @options.dry_run
 @options.json_output
 def command(
@@ -47,5 +70,3 @@ def command(
         raise click.UsageError("nothing to do: give at least one --add-*/--remove-* option")
     plan, root = plan_kustomization_edit(file, ops)
     report(plan, root=root, dry_run=dry_run, as_json=as_json, extra={"file": str(file)})
-
-

@@ -13,14 +13,27 @@ from ..output import info, report
 
 @click.command("init")
 @click.argument("repo", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--apps-dir", help="Namespaces directory, relative to the repo (default: detected, e.g. kubernetes/apps).")
-@click.option("--components-dir", help="Where to render components (default: <apps-dir>/../components).")
+@click.option(
+    "--apps-dir",
+    help="Namespaces directory, relative to the repo (default: detected, e.g. kubernetes/apps).",
+)
+@click.option(
+    "--components-dir", help="Where to render components (default: <apps-dir>/../components)."
+)
 @click.option("--monitoring-namespace", help="Namespace of Prometheus (default: observability).")
 @click.option("--dns-namespace", help="Namespace of cluster DNS (default: kube-system).")
-@click.option("--gateway-namespace", help="Namespace of the Gateway API data plane (default: network).")
-@click.option("--apiserver-port", type=int, help="kube-apiserver port after socket-LB (default: 6443).")
-@click.option("--mode", type=click.Choice(["enforce", "audit"]), help="default-deny mode (default: enforce).")
-@click.option("--github-repo", help="owner/name for pull requests (default: from the origin remote).")
+@click.option(
+    "--gateway-namespace", help="Namespace of the Gateway API data plane (default: network)."
+)
+@click.option(
+    "--apiserver-port", type=int, help="kube-apiserver port after socket-LB (default: 6443)."
+)
+@click.option(
+    "--mode", type=click.Choice(["enforce", "audit"]), help="default-deny mode (default: enforce)."
+)
+@click.option(
+    "--github-repo", help="owner/name for pull requests (default: from the origin remote)."
+)
 @click.option("--base", "github_base", help="Base branch for pull requests (default: main).")
 @options.force("Overwrite netpol.yaml and locally edited or hand-made components.")
 @options.dry_run
@@ -28,6 +41,7 @@ from ..output import info, report
 @click.pass_obj
 def command(
     app: Any,
+    /,
     repo: Path | None,
     apps_dir: str | None,
     components_dir: str | None,
@@ -91,7 +105,7 @@ def _overrides(answers: dict[str, Any]) -> dict[str, Any]:
     overrides = {k: v for k, v in mapping.items() if v is not None}
     # Round-trip through the config schema so a bad value gets the same one-line error.
     candidate = Config(**overrides)
-    config_from_mapping(parse_documents(render_config(candidate), "options")[0], _Path("command line"))
+    config_from_mapping(
+        parse_documents(render_config(candidate), "options")[0], _Path("command line")
+    )
     return overrides
-
-

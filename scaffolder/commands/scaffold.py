@@ -12,7 +12,12 @@ from ..output import info, report
 
 @click.command("scaffold")
 @click.argument("namespaces", nargs=-1)
-@click.option("--all", "all_", is_flag=True, help="Every in-scope namespace (netpol.yaml out_of_scope excluded).")
+@click.option(
+    "--all",
+    "all_",
+    is_flag=True,
+    help="Every in-scope namespace (netpol.yaml out_of_scope excluded).",
+)
 @click.option(
     "--allow-fqdn",
     "fqdns",
@@ -34,7 +39,9 @@ from ..output import info, report
     multiple=True,
     help="The gateway pods' listening port for oauth2-proxy egress (default: discovered, e.g. 10443).",
 )
-@click.option("--verify", is_flag=True, help="Build every touched kustomization with kubectl before writing.")
+@click.option(
+    "--verify", is_flag=True, help="Build every touched kustomization with kubectl before writing."
+)
 @options.force("Include out-of-scope and suspended namespaces.")
 @options.dry_run
 @options.json_output

@@ -27,7 +27,10 @@ def command(app: Any, force: bool, dry_run: bool, as_json: bool) -> None:
     repo = app.load_repo()
     result = plan_upgrade(repo.root, repo.config, force=force)
     require_no_conflicts(RenderOutcome(result.plan, result.conflicts), command="netpol upgrade")
-    extra = {"managed": [str(p) for p in result.managed], "adopted": [str(p) for p in result.adopted]}
+    extra = {
+        "managed": [str(p) for p in result.managed],
+        "adopted": [str(p) for p in result.adopted],
+    }
     if as_json:
         report(result.plan, root=repo.root, dry_run=dry_run, as_json=True, extra=extra)
         return
