@@ -69,6 +69,31 @@ def parse_documents(text: str, source: Path | str) -> list[Any]:
         raise YamlError(source, problem, line=line, hint="fix the YAML and retry") from exc
 
 
+@cache
+def _libyaml() -> Any:
+    try:
+        import yaml
+    except ImportError:  # pragma: no cover - PyYAML is a dependency
+        return None
+    return yaml if hasattr(yaml, "CSafeLoader") else None
+
+
+def parse_documents_fast(text: str, source: Path | str) -> list[Any]:
+    """Like :func:`parse_documents`, but with libyaml's C loader when available (~20x faster).
+
+    For bulk reads of manifests (discovery). It tolerates duplicate keys and reads YAML 1.1
+    booleans, so files netpol *edits* go through :func:`parse_documents`. On any error the
+    reference loader re-parses, so messages (file and line) are the same.
+    """
+    yaml = _libyaml()
+    if yaml is not None:
+        try:
+            return [doc for doc in yaml.load_all(text, Loader=yaml.CSafeLoader) if doc is not None]
+        except Exception:
+            pass
+    return parse_documents(text, source)
+
+
 def load_documents(path: Path) -> list[Any]:
     """Parse every document of the YAML file at ``path``."""
     return parse_documents(read_text(path), path)
