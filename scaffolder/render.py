@@ -15,6 +15,7 @@ by hand" (see :mod:`scaffolder.components`).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import shutil
 import tempfile
@@ -195,21 +196,62 @@ def _environment(root: Path) -> Any:
     )
 
 
+@cache
+def _compiled(root: Path, source: str) -> Any:
+    """A compiled Jinja template for a string (validators, defaults, file names): compiling
+    is ~100x the cost of rendering, and the same few strings render thousands of times."""
+    return _environment(root).from_string(source)
+
+
+@cache
+def _referenced(root: Path, source: str) -> tuple[str, ...]:
+    """The names a validator reads (from its AST), which are all its result depends on.
+
+    Every loaded name counts, globals included: an answer may shadow one (``namespace``).
+    """
+    from jinja2 import nodes
+
+    tree = _environment(root).parse(source)
+    return tuple(sorted({n.name for n in tree.find_all(nodes.Name) if n.ctx == "load"}))
+
+
+_VALIDATIONS: dict[tuple[Path, str, str], str] = {}
+
+
+def _validate_answer(root: Path, validator: str, answers: Mapping[str, Any]) -> str:
+    """Run a copier validator, memoised on the values it reads: thousands of overlays share
+    most answers (gateway selector, namespaces, ports), and validators are pure."""
+    import json
+
+    names = _referenced(root, validator)
+    try:
+        key = (root, validator, json.dumps([answers.get(n) for n in names], sort_keys=True))
+    except TypeError:  # not JSON-serialisable: do not memoise
+        return str(_compiled(root, validator).render(**answers)).strip()
+    if key not in _VALIDATIONS:
+        _VALIDATIONS[key] = str(_compiled(root, validator).render(**answers)).strip()
+    return _VALIDATIONS[key]
+
+
+@cache
+def _parse_default(text: str, name: str) -> Any:
+    from .yamlio import parse_documents
+
+    docs = parse_documents(text, f"default of {name}")
+    return docs[0] if docs else None
+
+
 def _cast(question: _Question, value: Any) -> Any:
     if question.type == "int" and isinstance(value, str):
         return int(value)
     if question.type == "bool" and isinstance(value, str):
         return value.strip().lower() in {"1", "true", "yes", "y", "on"}
     if question.type in {"yaml", "json"} and isinstance(value, str):
-        from .yamlio import parse_documents
-
-        docs = parse_documents(value, f"default of {question.name}")
-        return docs[0] if docs else None
+        return copy.deepcopy(_parse_default(value, question.name))
     return value
 
 
 def _resolve_answers(tpl: _Template, given: Mapping[str, Any]) -> dict[str, Any]:
-    env = _environment(tpl.root)
     answers: dict[str, Any] = {}
     for q in tpl.questions:
         if q.name in given:
@@ -217,7 +259,7 @@ def _resolve_answers(tpl: _Template, given: Mapping[str, Any]) -> dict[str, Any]
         else:
             value = q.default
             if isinstance(value, str) and "{{" in value:
-                value = env.from_string(value).render(**answers)
+                value = _compiled(tpl.root, value).render(**answers)
             value = _cast(q, value)
         answers[q.name] = value
     for q in tpl.questions:
@@ -226,7 +268,7 @@ def _resolve_answers(tpl: _Template, given: Mapping[str, Any]) -> dict[str, Any]
                 f"{tpl.name}: {q.name}: {answers[q.name]!r} is not one of {list(q.choices)}"
             )
         if q.validator:
-            message = env.from_string(q.validator).render(**answers).strip()
+            message = _validate_answer(tpl.root, q.validator, answers)
             if message:
                 raise RenderError(f"{tpl.name}: {q.name}: {message}", hint="check the answers")
     unknown = sorted(set(given) - {q.name for q in tpl.questions})
@@ -252,7 +294,7 @@ def render_fast(template: str, answers: Mapping[str, Any]) -> Rendering:
     for src in tpl.files:
         if any(fnmatch(str(src), pattern) or fnmatch(src.name, pattern) for pattern in tpl.exclude):
             continue
-        dest = env.from_string(str(src)).render(**context)
+        dest = _compiled(tpl.root, str(src)).render(**context)
         if dest.endswith(TEMPLATE_SUFFIX):
             dest = dest[: -len(TEMPLATE_SUFFIX)]
             content = env.get_template(str(src)).render(**context).encode("utf-8")

@@ -132,22 +132,26 @@ def _ports(ports: Iterable[Port]) -> list[dict[str, Any]]:
 def _gateway_target_ports(
     namespaces: dict[str, Namespace], config: Config, opts: ScaffoldOptions
 ) -> list[int]:
-    """The gateway pods' listening ports (e.g. envoy 10443), from discovery or the command line."""
+    """The gateway pods' HTTPS listening port(s), e.g. envoy's 10443 behind Service port 443.
+
+    oauth2-proxy reaches the OIDC issuer through its public HTTPS name, which split-horizon
+    DNS and socket-LB turn into the envoy pods on their targetPort before policy is checked.
+    """
     if opts.gateway_target_ports:
         return sorted(set(opts.gateway_target_ports))
     gateway = namespaces.get(config.gateway_namespace)
     if gateway is None:
         return []
     wanted = set(config.gateway_selector.items())
-    ports = {
-        p.target_port
-        for app in gateway.apps
-        if wanted <= set(app.selector.items())
-        or app.name == config.gateway_selector.get("app.kubernetes.io/name")
-        for p in app.ports
-        if p.port in (443, 8443) or p.target_port in (10443, 8443)
-    }
-    return sorted(ports)
+    return sorted(
+        {
+            p.target_port
+            for app in gateway.apps
+            if wanted <= set(app.selector.items())
+            for p in app.ports
+            if p.port == 443
+        }
+    )
 
 
 class _Scaffolder:
@@ -288,8 +292,9 @@ class _Scaffolder:
     ) -> dict[str, Any] | None:
         answers = self._base_answers(ns, app.name, app.selector)
         enabled = False
-        if app.routes and app.ports and ns.name != self.config.gateway_namespace:
-            answers["gateway_ports"] = _ports(app.ports)
+        web_ports = _route_ports(app)
+        if app.routes and web_ports and ns.name != self.config.gateway_namespace:
+            answers["gateway_ports"] = _ports(web_ports)
             enabled = True
         if app.cnpg_clients:
             answers["cnpg_egress"] = [
@@ -383,6 +388,13 @@ class _Scaffolder:
             reason=f"list {OVERLAY_FILE}",
         )
         result.overlays.append(app)
+
+
+def _route_ports(app: App) -> list[Port]:
+    """The ports an app's routes reach: its TCP ports, minus those only a LoadBalancer publishes
+    (qbittorrent's torrent port) unless every port is behind the LoadBalancer (jellyfin)."""
+    tcp = [p for p in app.ports if p.protocol == "TCP"]
+    return [p for p in tcp if p not in app.load_balancer_ports] or tcp
 
 
 def _relative(from_dir: PurePosixPath, target: PurePosixPath) -> str:

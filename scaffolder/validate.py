@@ -339,6 +339,6 @@ def validate_documents(docs: Iterable[Mapping[str, Any]], source: str) -> None:
 
 def validate_text(text: str, source: str) -> None:
     """Parse a (multi-document) YAML text and validate every Cilium policy in it."""
-    from .yamlio import parse_documents
+    from .yamlio import parse_documents_fast
 
-    validate_documents(parse_documents(text, source), source)
+    validate_documents(parse_documents_fast(text, source), source)
