@@ -67,11 +67,16 @@ def plan_rendering(
     force: bool = False,
     reason: str = "",
     state: ManagedState | None = None,
+    adopt: bool = True,
 ) -> RenderOutcome:
-    """Plan writing ``rendering`` into ``directory`` (repo-relative)."""
+    """Plan writing ``rendering`` into ``directory`` (repo-relative).
+
+    ``adopt`` applies to component directories: one with a hand-made kustomization is left
+    alone. Per-app overlays share the app's directory, so they pass ``adopt=False``.
+    """
     state = state or read_state(root, directory)
     plan = Plan()
-    if state.adopted and not force:
+    if adopt and state.adopted and not force:
         plan.notes.append(
             f"{directory}: not template-managed (no {ANSWERS_FILE}); left untouched "
             "('netpol upgrade --force' takes it over)"

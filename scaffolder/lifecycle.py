@@ -201,7 +201,8 @@ def plan_upgrade(
         outcome = plan_rendering(
             root,
             state.directory,
-            render(template, answers, engine=engine),
+            # Overlays can number thousands: the fast engine renders them byte-identically.
+            render(template, answers, engine=engine if template != OVERLAY else "fast"),
             force=force,
             state=state,
             reason=f"upgrade {template}",

@@ -375,11 +375,10 @@ class _Scaffolder:
         taken.update(names)
         validate_text(text, str(directory / OVERLAY_FILE))
         outcome = plan_rendering(
-            self.repo.root, directory, rendering, reason=f"allow policies for {app}"
+            self.repo.root, directory, rendering, reason=f"allow policies for {app}", adopt=False
         )
         require_no_conflicts(outcome, command="netpol scaffold")
         self.plan.extend(outcome.plan)
-        self.plan.notes.extend(outcome.plan.notes)
         add_text_edit(
             self.plan,
             self.repo.root,

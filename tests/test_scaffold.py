@@ -1,0 +1,301 @@
+"""`netpol scaffold` on the example repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scaffolder.validate import validate_text
+from scaffolder.yamlio import parse_documents
+
+from .conftest import build_file_tree, snapshot
+
+GOLDEN = Path(__file__).parent / "golden"
+MEDIA = Path("kubernetes/apps/media")
+
+
+def _golden(name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("NETPOL_UPDATE_GOLDEN"):
+        path.write_text(actual)
+    assert actual == path.read_text(), (
+        f"differs from tests/golden/{name} (NETPOL_UPDATE_GOLDEN=1 updates it)"
+    )
+
+
+def _policies(path: Path) -> dict[str, dict]:
+    return {d["metadata"]["name"]: d for d in parse_documents(path.read_text(), str(path))}
+
+
+def test_scaffold_media_golden_diff(initialised_repo: Path, netpol) -> None:
+    result = netpol("-C", initialised_repo, "scaffold", "media", "--dry-run")
+    assert result.exit_code == 0, result.output
+    diff = result.stdout[result.stdout.index("---") :]
+    _golden("scaffold-media.diff", diff[: diff.rindex("dry run:")])
+
+
+def test_scaffold_media_writes_policies_and_is_idempotent(initialised_repo: Path, netpol) -> None:
+    result = netpol("-C", initialised_repo, "scaffold", "media")
+    assert result.exit_code == 0, result.output
+    ns_kustomization = (initialised_repo / MEDIA / "kustomization.yaml").read_text()
+    assert "  - ../../components/network-policy/baseline\n" in ns_kustomization
+    assert "default-deny" not in ns_kustomization
+    sonarr = _policies(initialised_repo / MEDIA / "sonarr/app/cnp-netpol.yaml")
+    assert set(sonarr) == {"sonarr-allow-gateway-ingress", "sonarr-allow-cnpg-egress"}
+    egress = sonarr["sonarr-allow-cnpg-egress"]["spec"]["egress"][0]
+    assert egress["toEndpoints"][0]["matchLabels"] == {
+        "io.kubernetes.pod.namespace": "databases",
+        "cnpg.io/cluster": "postgres16",
+    }
+    # Pattern A uses the pod's targetPort (svc 80 -> 8080), not the Service port.
+    landing = _policies(initialised_repo / MEDIA / "landing/app/cnp-netpol.yaml")
+    ports = landing["landing-allow-gateway-ingress"]["spec"]["ingress"][0]["toPorts"][0]["ports"]
+    assert ports == [{"port": "8080", "protocol": "TCP"}]
+    jellyfin = _policies(initialised_repo / MEDIA / "jellyfin/app/cnp-netpol.yaml")
+    lan = jellyfin["jellyfin-allow-lan-clients"]["spec"]["ingress"][0]
+    assert lan["fromEntities"] == ["world", "host", "remote-node"]
+    for policy in (*sonarr.values(), *landing.values(), *jellyfin.values()):
+        assert policy["spec"]["enableDefaultDeny"] == {"ingress": False, "egress": False}
+    assert (
+        "./cnp-netpol.yaml"
+        in (initialised_repo / MEDIA / "sonarr/app/kustomization.yaml").read_text()
+    )
+    before = snapshot(initialised_repo)
+    again = netpol("-C", initialised_repo, "scaffold", "media")
+    assert again.exit_code == 0
+    assert "nothing to do" in again.stdout
+    assert snapshot(initialised_repo) == before
+
+
+def test_scaffold_all_covers_patterns_and_validates(initialised_repo: Path, netpol) -> None:
+    result = netpol("-C", initialised_repo, "scaffold", "--all")
+    assert result.exit_code == 0, result.output
+    # out of scope and suspended namespaces are untouched
+    for ns in ("flux-system", "kube-system", "archive"):
+        assert (
+            "network-policy/baseline"
+            not in (initialised_repo / "kubernetes/apps" / ns / "kustomization.yaml").read_text()
+        )
+    assert "archive: skipped" in result.stdout
+    # Pattern C: the CNPG cluster accepts its consumers on 5432
+    cluster = _policies(
+        initialised_repo / "kubernetes/apps/databases/cloudnative-pg/cluster/cnp-netpol.yaml"
+    )
+    clients = cluster["postgres16-allow-cnpg-clients"]["spec"]
+    assert clients["endpointSelector"] == {"matchLabels": {"cnpg.io/cluster": "postgres16"}}
+    sources = [r["fromEndpoints"][0]["matchLabels"] for r in clients["ingress"]]
+    assert {"io.kubernetes.pod.namespace": "media", "app.kubernetes.io/name": "sonarr"} in sources
+    # oauth2-proxy goes to envoy on its targetPort 10443, not to world:443
+    oauth = _policies(
+        initialised_repo / "kubernetes/apps/selfhosted/oauth2-proxy/app/cnp-netpol.yaml"
+    )
+    rule = oauth["oauth2-proxy-allow-oauth2-gateway"]["spec"]["egress"][0]
+    assert rule["toEndpoints"][0]["matchLabels"]["io.kubernetes.pod.namespace"] == "network"
+    assert rule["toPorts"][0]["ports"] == [{"port": "10443", "protocol": "TCP"}]
+    # hand-written policies are respected
+    assert not (initialised_repo / "kubernetes/apps/vpn/pod-gateway/app/cnp-netpol.yaml").exists()
+    assert not (initialised_repo / "kubernetes/apps/selfhosted/glance/app/cnp-netpol.yaml").exists()
+    assert "already has its own policies" in result.stdout
+    for path in initialised_repo.rglob("cnp-netpol.yaml"):
+        validate_text(path.read_text(), str(path))
+
+
+@pytest.mark.kubectl
+def test_every_kustomization_still_builds(initialised_repo: Path, netpol) -> None:
+    dirs = sorted(
+        {p.parent for p in (initialised_repo / "kubernetes/apps").rglob("kustomization.yaml")}
+    )
+    assert netpol("-C", initialised_repo, "scaffold", "--all").exit_code == 0
+    for directory in dirs:
+        proc = subprocess.run(
+            ["kubectl", "kustomize", str(directory)], capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 0, f"{directory}: {proc.stderr}"
+
+
+@pytest.mark.kubectl
+def test_verify_flag(initialised_repo: Path, netpol) -> None:
+    result = netpol("-C", initialised_repo, "scaffold", "media", "--verify")
+    assert result.exit_code == 0, result.output
+    assert "verified: kubectl kustomize builds" in result.stdout
+
+
+def test_styles_survive_scaffolding(initialised_repo: Path, netpol) -> None:
+    crlf = initialised_repo / "kubernetes/apps/downloads/kustomization.yaml"
+    no_eol = initialised_repo / "kubernetes/apps/selfhosted/kustomization.yaml"
+    assert netpol("-C", initialised_repo, "scaffold", "downloads", "selfhosted").exit_code == 0
+    data = crlf.read_bytes()
+    assert b"network-policy/baseline\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
+    assert not no_eol.read_bytes().endswith(b"\n")
+    assert b"network-policy/baseline" in no_eol.read_bytes()
+
+
+def test_dry_run_and_json_write_nothing(initialised_repo: Path, netpol) -> None:
+    before = snapshot(initialised_repo)
+    dry = netpol("-C", initialised_repo, "scaffold", "media", "--dry-run")
+    assert "+++ b/kubernetes/apps/media/sonarr/app/cnp-netpol.yaml" in dry.stdout
+    plan = json.loads(
+        netpol("-C", initialised_repo, "scaffold", "media", "--dry-run", "--json").stdout
+    )
+    assert plan["namespaces"][0]["namespace"] == "media"
+    assert {c["path"] for c in plan["changes"]} >= {"kubernetes/apps/media/kustomization.yaml"}
+    assert snapshot(initialised_repo) == before
+
+
+def test_allow_fqdn(initialised_repo: Path, netpol) -> None:
+    result = netpol(
+        "-C",
+        initialised_repo,
+        "scaffold",
+        "media",
+        "--allow-fqdn",
+        "sonarr=api.themoviedb.org:443",
+        "--allow-fqdn",
+        "radarr=s3.${SECRET_DOMAIN}:443",
+    )
+    assert result.exit_code == 0, result.output
+    sonarr = _policies(initialised_repo / MEDIA / "sonarr/app/cnp-netpol.yaml")
+    rule = sonarr["sonarr-allow-fqdn-egress"]["spec"]["egress"][0]
+    assert rule["toEntities"] == ["world"]
+    assert (
+        "api.themoviedb.org"
+        in (initialised_repo / MEDIA / "sonarr/app/cnp-netpol.yaml").read_text()
+    )
+    fqdn = netpol(
+        "-C",
+        initialised_repo,
+        "scaffold",
+        "media",
+        "--fqdn-style",
+        "fqdn",
+        "--allow-fqdn",
+        "sonarr=api.themoviedb.org:443",
+    )
+    assert fqdn.exit_code == 0
+    sonarr = _policies(initialised_repo / MEDIA / "sonarr/app/cnp-netpol.yaml")
+    assert sonarr["sonarr-allow-fqdn-egress"]["spec"]["egress"][0]["toFQDNs"] == [
+        {"matchName": "api.themoviedb.org"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "code"),
+    [
+        (("medai",), "unknown namespace 'medai'", 1),
+        (("medai",), "did you mean media?", 1),
+        (("Media_1",), "is not a valid namespace name", 1),
+        (("kube-system",), "out of scope", 1),
+        (("media", "--allow-fqdn", "nonsense"), "expected [APP=]HOST:PORT", 1),
+        (("media", "--allow-fqdn", "api.example.com:443"), "say which one", 1),
+        ((), "no namespace given", 1),
+        (("media", "--all"), "not both", 1),
+    ],
+)
+def test_bad_input_is_one_line_and_changes_nothing(
+    initialised_repo: Path, netpol, args, message, code
+) -> None:
+    before = snapshot(initialised_repo)
+    result = netpol("-C", initialised_repo, "scaffold", *args)
+    assert result.exit_code == code
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert snapshot(initialised_repo) == before
+
+
+def test_missing_namespace_kustomization(initialised_repo: Path, netpol) -> None:
+    (initialised_repo / "kubernetes/apps/empty").mkdir()
+    result = netpol("-C", initialised_repo, "scaffold", "empty")
+    assert result.exit_code == 1
+    assert "has no kustomization.yaml" in result.stderr
+
+
+def test_malformed_kustomization_names_file_and_line(initialised_repo: Path, netpol) -> None:
+    path = initialised_repo / MEDIA / "kustomization.yaml"
+    path.write_text(path.read_text() + "resources: [unclosed\n")
+    before = snapshot(initialised_repo)
+    result = netpol("-C", initialised_repo, "scaffold", "media")
+    assert result.exit_code == 1
+    assert "kubernetes/apps/media/kustomization.yaml:" in result.stderr
+    assert snapshot(initialised_repo) == before
+
+
+def test_kustomization_that_is_a_list(initialised_repo: Path, netpol) -> None:
+    build_file_tree(initialised_repo, {"kubernetes/apps/listy/kustomization.yaml": "- a\n- b\n"})
+    result = netpol("-C", initialised_repo, "scaffold", "listy")
+    assert result.exit_code == 1
+    assert "listy/kustomization.yaml" in result.stderr
+
+
+def test_duplicate_keys_in_kustomization(initialised_repo: Path, netpol) -> None:
+    path = initialised_repo / MEDIA / "kustomization.yaml"
+    path.write_text(path.read_text() + "namespace: again\n")
+    result = netpol("-C", initialised_repo, "scaffold", "media")
+    assert result.exit_code == 1
+    assert "duplicate key" in result.stderr
+
+
+def test_symlinked_kustomization_escaping_the_repo(
+    initialised_repo: Path, tmp_path: Path, netpol
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "kustomization.yaml").write_text("resources: []\n")
+    (initialised_repo / "kubernetes/apps/escape").mkdir()
+    (initialised_repo / "kubernetes/apps/escape/kustomization.yaml").symlink_to(
+        outside / "kustomization.yaml"
+    )
+    result = netpol("-C", initialised_repo, "scaffold", "escape")
+    assert result.exit_code == 1
+    assert "outside the repository" in result.stderr
+    assert (outside / "kustomization.yaml").read_text() == "resources: []\n"
+
+
+def test_conflicting_local_edit_in_overlay(initialised_repo: Path, netpol) -> None:
+    assert netpol("-C", initialised_repo, "scaffold", "media").exit_code == 0
+    overlay = initialised_repo / MEDIA / "sonarr/app/cnp-netpol.yaml"
+    overlay.write_text(overlay.read_text() + "# my edit\n")
+    before = snapshot(initialised_repo)
+    result = netpol(
+        "-C", initialised_repo, "scaffold", "media", "--allow-fqdn", "sonarr=api.example.com:443"
+    )
+    assert result.exit_code == 1
+    assert "local edits in kubernetes/apps/media/sonarr/app/cnp-netpol.yaml" in result.stderr
+    assert snapshot(initialised_repo) == before
+
+
+def test_existing_policy_name_is_never_duplicated(initialised_repo: Path, netpol) -> None:
+    build_file_tree(
+        initialised_repo,
+        {
+            "kubernetes/apps/media/sonarr/app/extra.yaml": (
+                "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata:\n  name: allow-dns\n"
+                "spec:\n  endpointSelector: {}\n  egress:\n    - toEntities: [world]\n"
+            )
+        },
+    )
+    result = netpol("-C", initialised_repo, "scaffold", "media")
+    assert result.exit_code == 0, result.output
+    assert "policies named allow-dns already exist" in result.stdout
+    assert (
+        "network-policy/baseline"
+        not in (initialised_repo / MEDIA / "kustomization.yaml").read_text()
+    )
+
+
+def test_scaffold_needs_init(example_repo: Path, netpol) -> None:
+    (example_repo / "netpol.yaml").write_text("version: 1\n")
+    result = netpol("-C", example_repo, "scaffold", "media")
+    assert result.exit_code == 1
+    assert "run 'netpol init'" in result.stderr
+
+
+def test_upgrade_rerenders_overlays(initialised_repo: Path, netpol) -> None:
+    assert netpol("-C", initialised_repo, "scaffold", "media").exit_code == 0
+    result = netpol("-C", initialised_repo, "upgrade")
+    assert result.exit_code == 0, result.output
+    assert "nothing to do" in result.stdout
+    assert "managed directories" in result.stdout
