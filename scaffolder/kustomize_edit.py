@@ -179,6 +179,13 @@ class _Editor:
             return
         self.lines[at:at] = [line + cr for line in new]
 
+    def delete_lines(self, first: int, last: int) -> None:
+        """Delete lines ``first..last``; a new last line of a file without final newline loses its CR."""
+        was_last = last >= len(self.lines) - 1
+        del self.lines[first : last + 1]
+        if was_last and not self.final_newline and self.lines:
+            self.lines[-1] = self.lines[-1].removesuffix("\r")
+
     def is_comment(self, index: int) -> bool:
         return self.body(index).lstrip().startswith("#")
 
@@ -350,7 +357,7 @@ def _remove_block(
     last = item.end_mark.line if item.end_mark.column > 0 else item.end_mark.line - 1
     last = max(last, first)
     if len(items) > 1:
-        del ed.lines[first : last + 1]
+        ed.delete_lines(first, last)
         return ed.text()
     # Emptying the list: drop the key if its block holds nothing but the key and the entry.
     key_line = key.start_mark.line
@@ -361,9 +368,9 @@ def _remove_block(
     key_body = ed.body(key_line)
     after_colon = key_body[key.end_mark.column :]
     if only_entry and "#" not in after_colon and key_line < first:
-        del ed.lines[key_line : last + 1]
+        ed.delete_lines(key_line, last)
         return ed.text()
-    del ed.lines[first : last + 1]
+    ed.delete_lines(first, last)
     colon = key_body.index(":", key.end_mark.column)
     rest = key_body[colon + 1 :]
     comment = f" {rest.strip()}" if rest.strip().startswith("#") else ""
