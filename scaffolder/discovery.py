@@ -1277,9 +1277,11 @@ def discover_all(
 ) -> list[Namespace]:
     """Discover ``names`` (default: every namespace, see :func:`list_namespaces`), in order,
     and link CNPG clients and clusters across them."""
+    from .parallel import map_chunked
+
     discoverer = _Discoverer(root)
     selected = list_namespaces(root, apps_dir) if names is None else list(dict.fromkeys(names))
-    results = [discoverer.namespace(apps_dir, name) for name in selected]
+    results = map_chunked(lambda name: discoverer.namespace(apps_dir, name), selected)
     fallback = None if names is None else (lambda: _scan_clusters(discoverer, apps_dir))
     _link(results, _index(ns for ns, _ in results), fallback=fallback)
     return [ns for ns, _ in results]

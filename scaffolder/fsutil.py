@@ -6,6 +6,7 @@ import contextlib
 import os
 import stat
 import tempfile
+from functools import cache
 from pathlib import Path, PurePosixPath
 
 from .errors import NetpolError, PathEscapeError
@@ -42,6 +43,11 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         ) from exc
 
 
+@cache
+def _real_root(root: str) -> str:
+    return os.path.realpath(root)
+
+
 def repo_path(root: Path, rel: PurePosixPath | str) -> Path:
     """Absolute path of ``rel`` inside ``root``; refuses anything escaping ``root``.
 
@@ -53,11 +59,11 @@ def repo_path(root: Path, rel: PurePosixPath | str) -> Path:
             f"{rel}: absolute paths are not allowed here", hint="use a path inside the repository"
         )
     candidate = root / rel_path
-    resolved_root = root.resolve()
-    resolved = candidate.resolve()
-    if resolved != resolved_root and resolved_root not in resolved.parents:
+    real_root = _real_root(str(root))
+    real = os.path.realpath(candidate)
+    if real != real_root and not real.startswith(real_root + os.sep):
         raise PathEscapeError(
-            f"{rel}: resolves outside the repository ({resolved})",
+            f"{rel}: resolves outside the repository ({real})",
             hint="netpol only edits files inside the repository; check for '..' or symlinks",
         )
     return candidate

@@ -89,15 +89,21 @@ class Plan:
     changes: list[FileChange] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    _index: dict[PurePosixPath, int] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index = {c.path: i for i, c in enumerate(self.changes)}
 
     def add(self, change: FileChange) -> None:
         """Add a change; a later change to the same path supersedes the earlier one's ``new``."""
-        for i, existing in enumerate(self.changes):
-            if existing.path == change.path:
-                self.changes[i] = FileChange(
-                    existing.path, existing.old, change.new, change.reason or existing.reason
-                )
-                return
+        i = self._index.get(change.path)
+        if i is not None:
+            existing = self.changes[i]
+            self.changes[i] = FileChange(
+                existing.path, existing.old, change.new, change.reason or existing.reason
+            )
+            return
+        self._index[change.path] = len(self.changes)
         self.changes.append(change)
 
     def write(self, root: Path, rel: PurePosixPath, new: bytes, reason: str) -> None:
@@ -110,10 +116,8 @@ class Plan:
 
     def pending(self, rel: PurePosixPath) -> bytes | None:
         """The content a file will have after the plan, if the plan touches it."""
-        for change in self.changes:
-            if change.path == rel:
-                return change.new
-        return None
+        i = self._index.get(rel)
+        return self.changes[i].new if i is not None else None
 
     def extend(self, other: Plan) -> None:
         for change in other.changes:

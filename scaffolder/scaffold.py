@@ -32,6 +32,7 @@ from .render import ANSWERS_FILE, OVERLAY, render
 from .repo import Repo, validate_namespace_name
 
 OVERLAY_FILE = "cnp-netpol.yaml"
+BULK_NAMESPACES = 200  # from here on, compiling the CRD schema once pays for itself
 BASELINE_POLICIES = (
     "allow-dns",
     "allow-apiserver",
@@ -164,17 +165,19 @@ class _Scaffolder:
         self.gateway_ports = _gateway_target_ports(namespaces, self.config, opts)
 
     # ------------------------------------------------------------------ namespace level
-    def namespace(self, ns: Namespace) -> NamespaceResult:
+    def namespace(self, ns: Namespace) -> tuple[Plan, NamespaceResult]:
+        """Plan one namespace. Namespaces touch disjoint files, so their plans are independent."""
+        self.plan = Plan()
         result = NamespaceResult(ns.name)
         if ns.suspended and not self.opts.force:
             result.status = "skipped"
             result.notes.append(
                 "every Flux Kustomization of this namespace is suspended (spec.suspend: true)"
             )
-            return result
+            self.plan.notes.append(f"{ns.name}: skipped: {'; '.join(result.notes)}")
+            return self.plan, result
         for warning in ns.warnings:
             self.plan.warnings.append(f"{ns.name}: {warning}")
-        before = len(self.plan.effective)
         ours = self._managed_policy_files(ns)
         foreign_names = {
             p.name
@@ -186,9 +189,11 @@ class _Scaffolder:
         taken = set(foreign_names) | set(BASELINE_POLICIES)
         for directory, (kustomization, answers) in sorted(overlays.items()):
             self._overlay(ns, result, directory, kustomization, answers, taken)
-        if len(self.plan.effective) == before:
+        if not self.plan.changes:
             result.status = "up-to-date"
-        return result
+        for app, why in result.skipped_apps.items():
+            self.plan.notes.append(f"{ns.name}/{app}: {why}")
+        return self.plan, result
 
     def _managed_policy_files(self, ns: Namespace) -> set[PurePosixPath]:
         files: set[PurePosixPath] = set()
@@ -408,22 +413,39 @@ def _resource_entry(kustomization: Path, name: str) -> str:
     return f"./{name}" if re.search(r"(?m)^\s*-\s*['\"]?\./", text) or "[./" in text else name
 
 
+def _warm_caches() -> None:
+    """Load the CRD schema and compile the overlay template (both cached per process)."""
+    from .validate import validate_text
+
+    probe = {
+        "app_name": "probe",
+        "namespace": "probe",
+        "selector": {"app.kubernetes.io/name": "probe"},
+        "gateway_ports": [{"port": 80, "protocol": "TCP"}],
+    }
+    validate_text(render(OVERLAY, probe).files[PurePosixPath(OVERLAY_FILE)].decode(), "probe")
+
+
 def plan_scaffold(repo: Repo, names: list[str], opts: ScaffoldOptions) -> ScaffoldResult:
     """Discover the repository and plan the scaffolding of ``names``."""
     from .discovery import discover_all
+    from .parallel import map_chunked
 
     if opts.fqdn_style not in ("entity", "fqdn"):
         raise NetpolError(f"unknown FQDN style {opts.fqdn_style!r}", hint="use entity or fqdn")
     discovered = {ns.name: ns for ns in discover_all(repo.root, repo.config.apps_dir)}
+    missing = [name for name in names if name not in discovered]
+    if missing:
+        raise RepoError(f"namespace {missing[0]!r} was not found by discovery")
     scaffolder = _Scaffolder(repo, discovered, opts)
+    if len(names) >= BULK_NAMESPACES:
+        from .validate import enable_bulk_mode
+
+        enable_bulk_mode()
+    _warm_caches()  # once, before workers fork, instead of once per worker
+    plan = Plan()
     results = []
-    for name in names:
-        if name not in discovered:
-            raise RepoError(f"namespace {name!r} was not found by discovery")
-        results.append(scaffolder.namespace(discovered[name]))
-    for r in results:
-        if r.status == "skipped":
-            scaffolder.plan.notes.append(f"{r.name}: skipped: {'; '.join(r.notes)}")
-        for app, why in r.skipped_apps.items():
-            scaffolder.plan.notes.append(f"{r.name}/{app}: {why}")
-    return ScaffoldResult(scaffolder.plan, results)
+    for fragment, result in map_chunked(lambda name: scaffolder.namespace(discovered[name]), names):
+        plan.extend(fragment)
+        results.append(result)
+    return ScaffoldResult(plan, results)

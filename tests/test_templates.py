@@ -199,8 +199,7 @@ GOLDEN_BASELINE_ANSWERS = """\
 _src_path: netpol:network-policy/baseline
 apiserver_port: 6443
 dns_namespace: kube-system
-dns_selector:
-  k8s-app: kube-dns
+dns_selector: {"k8s-app": "kube-dns"}
 monitoring_namespace: observability
 """
 
