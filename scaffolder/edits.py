@@ -30,7 +30,9 @@ def plan_kustomization_edit(file: Path, ops: Sequence[Op]) -> tuple[Plan, Path]:
     path = resolve_kustomization(file)
     root = path.parent.resolve()
     plan = Plan()
-    add_text_edit(plan, root, relpath(root, path.resolve()), ops, reason="netpol edit")
+    rel = relpath(root, path.resolve())
+    messages = add_text_edit(plan, root, rel, ops, reason="netpol edit")
+    plan.notes.extend(f"{rel}: {m}" for m in messages)
     return plan, root
 
 

@@ -86,6 +86,8 @@ def command(
         return
     for r in result.namespaces:
         overlays = ", ".join(r.overlays) or "none"
-        if r.status != "skipped":
+        if r.status == "up-to-date":
+            info(f"{r.name}: up to date")
+        elif r.status != "skipped":
             info(f"{r.name}: baseline {r.baseline or 'n/a'}; allow policies: {overlays}")
     report(result.plan, root=repo.root, dry_run=dry_run, as_json=False)
