@@ -388,22 +388,11 @@ class _Discoverer:
         app_dirs: dict[PurePosixPath, _AppDir] = {}
 
         for entry in resources:
-            if _is_remote(entry):
+            target = self.resource_target(kustomization, ns_dir, entry, warnings)
+            if target is None:
                 continue
-            rel = self.join(ns_dir, entry)
-            absolute_entry = self.inside(rel)
-            if absolute_entry is None:
-                warnings.append(
-                    f"{kustomization}: resource {entry} resolves outside the repository; skipped"
-                )
-                continue
-            if absolute_entry.is_dir():
-                found = find_kustomization(absolute_entry)
-                if found is None:
-                    warnings.append(
-                        f"{kustomization}: resource {entry} is a directory without a kustomization; skipped"
-                    )
-                    continue
+            rel, found = target
+            if found is not None:
                 app_dirs.setdefault(rel, _AppDir(rel, rel / found.name, None, k8s_namespace))
                 continue
             file_docs = self.try_docs(rel, warnings)
@@ -505,28 +494,42 @@ class _Discoverer:
                 continue
             nested: list[PurePosixPath] = []
             for entry in entries:
-                if _is_remote(entry):
+                target = self.resource_target(kustomization, base, entry, warnings)
+                if target is None:
                     continue
-                rel = self.join(base, entry)
-                absolute = self.inside(rel)
-                if absolute is None:
-                    warnings.append(
-                        f"{kustomization}: resource {entry} resolves outside the repository; skipped"
-                    )
-                    continue
-                if absolute.is_dir():
-                    found = find_kustomization(absolute)
-                    if found is None:
-                        warnings.append(
-                            f"{kustomization}: resource {entry} is a directory without a kustomization; skipped"
-                        )
-                    else:
-                        nested.append(rel / found.name)
+                rel, found = target
+                if found is not None:
+                    nested.append(rel / found.name)
                     continue
                 file_docs = self.try_docs(rel, warnings)
                 if file_docs is not None:
                     yield rel, base, file_docs
             stack.extend(reversed(nested))
+
+    def resource_target(
+        self, kustomization: PurePosixPath, base: PurePosixPath, entry: str, warnings: list[str]
+    ) -> tuple[PurePosixPath, Path | None] | None:
+        """A local ``resources:`` entry as (repo-relative path, the kustomization file when it
+        is a directory). None, with a warning where useful, for remote entries, entries
+        outside the repository and directories without a kustomization."""
+        if _is_remote(entry):
+            return None
+        rel = self.join(base, entry)
+        absolute = self.inside(rel)
+        if absolute is None:
+            warnings.append(
+                f"{kustomization}: resource {entry} resolves outside the repository; skipped"
+            )
+            return None
+        if not absolute.is_dir():
+            return rel, None
+        found = find_kustomization(absolute)
+        if found is None:
+            warnings.append(
+                f"{kustomization}: resource {entry} is a directory without a kustomization; skipped"
+            )
+            return None
+        return rel, found
 
     def read_app_dir(
         self,
