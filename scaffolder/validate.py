@@ -83,10 +83,10 @@ _DIRECTIONS = ("ingress", "ingressDeny", "egress", "egressDeny")
 @cache
 def _schema(kind: str) -> dict[str, Any]:
     """The ``v2`` openAPIV3Schema of ``kind``'s CRD (parsed once: the files are ~400 KB)."""
-    from ruamel.yaml import YAML
+    from .yamlio import parse_documents_fast
 
     text = (files("scaffolder") / "data" / "crds" / CRD_FILES[kind]).read_text(encoding="utf-8")
-    crd = YAML(typ="safe").load(text)  # uses the C loader when ruamel.yaml.clib is present
+    crd = parse_documents_fast(text, CRD_FILES[kind])[0]  # libyaml: ~10x faster on 400 KB
     for version in crd["spec"]["versions"]:
         if version["name"] == "v2":
             schema: dict[str, Any] = version["schema"]["openAPIV3Schema"]

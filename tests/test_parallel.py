@@ -77,3 +77,13 @@ def test_bulk_validation_agrees_with_the_reference(
         assert validate.validate_policy(bad) == reference[1]  # loads from the cache
     finally:
         validate._fast_validator.cache_clear()
+
+
+def test_crd_schema_parses_the_same_with_libyaml_and_the_reference_loader() -> None:
+    from importlib.resources import files
+
+    from scaffolder.yamlio import parse_documents, parse_documents_fast
+
+    for name in validate.CRD_FILES.values():
+        text = (files("scaffolder") / "data" / "crds" / name).read_text(encoding="utf-8")
+        assert parse_documents_fast(text, name) == parse_documents(text, name)
