@@ -582,7 +582,13 @@ class _Discoverer:
                             _str(_map(doc.get("metadata")).get("namespace")) or app_dir.namespace
                         )
                         ns.cnpg_clusters.append(
-                            CnpgCluster(name, cluster_ns, app_dir.directory, app_dir.kustomization)
+                            CnpgCluster(
+                                name,
+                                cluster_ns,
+                                app_dir.directory,
+                                app_dir.kustomization,
+                                backup_endpoints=_backup_endpoints(_map(doc.get("spec"))),
+                            )
                         )
                     elif (
                         group in ("source.toolkit.fluxcd.io", "cilium.io")
@@ -1005,6 +1011,16 @@ def _route(doc: dict[str, Any], file: PurePosixPath, app_dir: _AppDir) -> _Route
         parent_refs=list(_parent_refs(spec.get("parentRefs"), namespace)),
         backends=backends,
     )
+
+
+def _backup_endpoints(spec: Mapping[str, Any]) -> tuple[str, ...]:
+    """``endpointURL``s of a CNPG Cluster's barman object stores (backup and recovery)."""
+    stores = [_map(_map(spec.get("backup")).get("barmanObjectStore"))]
+    stores += [
+        _map(_map(ext).get("barmanObjectStore")) for ext in _list(spec.get("externalClusters"))
+    ]
+    urls = (_str(store.get("endpointURL")) for store in stores)
+    return tuple(dict.fromkeys(url for url in urls if url))
 
 
 def _service_ports(service: _Service, draft: _Draft | None, warnings: list[str]) -> Iterator[Port]:

@@ -92,6 +92,8 @@ class CnpgCluster:
     directory: PurePosixPath
     kustomization: PurePosixPath
     consumers: list[CnpgConsumer] = field(default_factory=list)
+    # Object-store endpoints (barman backups, recovery sources), e.g. https://s3.${SECRET_DOMAIN}
+    backup_endpoints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

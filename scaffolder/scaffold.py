@@ -339,9 +339,11 @@ class _Scaffolder:
         overlays: dict[PurePosixPath, tuple[PurePosixPath, dict[str, Any]]],
         result: NamespaceResult,
     ) -> None:
-        if not cluster.consumers:
+        backups = [_endpoint_allow(url, self.opts.fqdn_style) for url in cluster.backup_endpoints]
+        backups = [b for b in backups if b is not None]
+        if not cluster.consumers and not backups:
             result.notes.append(
-                f"CNPG cluster {cluster.name}: no consumer apps found; no client ingress rendered"
+                f"CNPG cluster {cluster.name}: no consumer apps or backup store found; nothing rendered"
             )
             return
         consumers = [
@@ -353,8 +355,17 @@ class _Scaffolder:
         else:
             answers = self._base_answers(ns, cluster.name, {"cnpg.io/cluster": cluster.name})
             overlays[cluster.directory] = (cluster.kustomization, answers)
-        answers["cnpg_cluster"] = cluster.name
-        answers["cnpg_consumers"] = consumers
+        if consumers:
+            answers["cnpg_cluster"] = cluster.name
+            answers["cnpg_consumers"] = consumers
+        if backups and answers["selector"] == {"cnpg.io/cluster": cluster.name}:
+            # Pattern C: the cluster's pods ship WAL and base backups to the object store.
+            answers["fqdn_egress"] = [*answers.get("fqdn_egress", []), *backups]
+        elif backups:
+            result.notes.append(
+                f"CNPG cluster {cluster.name}: shares {cluster.directory} with an app; "
+                "allow its backup store with --allow-fqdn"
+            )
 
     def _overlay(
         self,
@@ -392,6 +403,15 @@ class _Scaffolder:
             reason=f"list {OVERLAY_FILE}",
         )
         result.overlays.append(app)
+
+
+def _endpoint_allow(url: str, style: str) -> dict[str, Any] | None:
+    """``https://s3.${SECRET_DOMAIN}`` -> an fqdn_egress answer (host, port 443)."""
+    match = re.match(r"^(https?)://([^/:]+)(?::(\d+))?", url.strip())
+    if match is None:
+        return None
+    port = int(match[3]) if match[3] else (443 if match[1] == "https" else 80)
+    return {"host": match[2], "port": port, "protocol": "TCP", "style": style}
 
 
 def _route_ports(app: App) -> list[Port]:

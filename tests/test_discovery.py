@@ -102,6 +102,7 @@ def test_databases(example: dict[str, Namespace]) -> None:
         ("media", "sonarr"),
     ]
     assert cluster.consumers[0].selector == (("app.kubernetes.io/name", "radarr"),)
+    assert cluster.backup_endpoints == ("https://s3.${SECRET_DOMAIN}",)
     assert [a.name for a in databases.apps] == ["cloudnative-pg"]
     assert [k.name for k in databases.flux_kustomizations] == ["cloudnative-pg", "postgres16"]
 

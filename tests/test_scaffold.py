@@ -89,6 +89,17 @@ def test_scaffold_all_covers_patterns_and_validates(initialised_repo: Path, netp
     assert clients["endpointSelector"] == {"matchLabels": {"cnpg.io/cluster": "postgres16"}}
     sources = [r["fromEndpoints"][0]["matchLabels"] for r in clients["ingress"]]
     assert {"io.kubernetes.pod.namespace": "media", "app.kubernetes.io/name": "sonarr"} in sources
+    # ... and reaches its barman S3 store (canonical FQDN: world entity + 443, seed 004)
+    backup = cluster["postgres16-allow-fqdn-egress"]["spec"]
+    assert backup["endpointSelector"] == {"matchLabels": {"cnpg.io/cluster": "postgres16"}}
+    assert backup["egress"][0]["toEntities"] == ["world"]
+    assert backup["egress"][0]["toPorts"][0]["ports"] == [{"port": "443", "protocol": "TCP"}]
+    assert (
+        "s3.${SECRET_DOMAIN}"
+        in (
+            initialised_repo / "kubernetes/apps/databases/cloudnative-pg/cluster/cnp-netpol.yaml"
+        ).read_text()
+    )
     # oauth2-proxy goes to envoy on its targetPort 10443, not to world:443
     oauth = _policies(
         initialised_repo / "kubernetes/apps/selfhosted/oauth2-proxy/app/cnp-netpol.yaml"
