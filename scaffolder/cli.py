@@ -86,6 +86,7 @@ class LazyGroup(click.Group):
             return None
         module = importlib.import_module(COMMANDS[cmd_name][0])
         command: click.Command = module.command
+        _environment_names(command, cmd_name)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -93,6 +94,16 @@ class LazyGroup(click.Group):
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+def _environment_names(command: click.Command, cmd_name: str) -> None:
+    """Every option reads ``NETPOL_<COMMAND>_<OPTION>`` and, failing that, ``NETPOL_<OPTION>``
+    (``NETPOL_DRY_RUN=1`` makes every writing command a dry run)."""
+    for param in command.params:
+        if isinstance(param, click.Option) and param.envvar is None and param.name:
+            option = param.name.upper()
+            command_name = cmd_name.upper().replace("-", "_")
+            param.envvar = [f"NETPOL_{command_name}_{option}", f"NETPOL_{option}"]
 
 
 @dataclass
@@ -135,6 +146,9 @@ def cli(ctx: click.Context, repo: Path | None, debug: bool) -> None:
       netpol init                  write netpol.yaml, render the components
       netpol scaffold media        baseline + per-app allow policies for a namespace
       netpol edit FILE --add-component ../../components/x
+
+    Every option can be set in the environment: NETPOL_<OPTION> or
+    NETPOL_<COMMAND>_<OPTION> (e.g. NETPOL_REPO, NETPOL_DRY_RUN=1).
 
     Shell completion: eval "$(_NETPOL_COMPLETE=bash_source netpol)"
     (zsh_source / fish_source for other shells).

@@ -88,3 +88,13 @@ def test_keyboard_interrupt_exits_130(netpol, monkeypatch, tmp_path: Path) -> No
     result = netpol("-C", tmp_path, "upgrade")
     assert result.exit_code == 130
     assert "interrupted" in result.stderr
+
+
+def test_command_options_from_environment(netpol, tmp_path: Path) -> None:
+    kustomization = tmp_path / "kustomization.yaml"
+    kustomization.write_text("resources:\n  - ./a\n")
+    for env in ({"NETPOL_DRY_RUN": "1"}, {"NETPOL_EDIT_DRY_RUN": "true"}):
+        result = netpol("edit", kustomization, "--add-resource", "./b", env=env)
+        assert result.exit_code == 0
+        assert "+  - ./b" in result.stdout
+        assert kustomization.read_text() == "resources:\n  - ./a\n"
