@@ -111,6 +111,11 @@ def plan_init(
         config = load_config(config_path)
         layout = detect_layout(root, str(config.apps_dir), str(config.components_dir))
         plan.notes.append(f"{CONFIG_FILE} exists; kept as it is")
+        if overrides or apps_dir or components_dir:
+            plan.warnings.append(
+                f"options given on the command line are ignored because {CONFIG_FILE} exists: "
+                "edit it, or rerun with --force to rewrite it"
+            )
     else:
         layout = detect_layout(root, apps_dir, components_dir)
         config = replace(

@@ -270,3 +270,16 @@ def test_installed_wheel_renders_components(tmp_path: Path) -> None:
     assert templates == str(target / "scaffolder" / "_templates")
     assert (repo / "kubernetes/components/network-policy/baseline/allow-dns.yaml").is_file()
     assert (target / "scaffolder" / "data" / "crds" / "ciliumnetworkpolicies.yaml").is_file()
+
+
+def test_init_options_are_not_silently_ignored(initialised_repo: Path, netpol) -> None:
+    result = netpol("init", "--mode", "audit", initialised_repo)
+    assert result.exit_code == 0
+    assert "ignored because netpol.yaml exists" in result.stderr
+    assert "mode: enforce" in (initialised_repo / "netpol.yaml").read_text()
+    forced = netpol("init", "--force", "--mode", "audit", initialised_repo)
+    assert forced.exit_code == 0, forced.output
+    assert "mode: audit" in (initialised_repo / "netpol.yaml").read_text()
+    assert (
+        "enableDefaultDeny" in (initialised_repo / DEFAULT_DENY / "default-deny.yaml").read_text()
+    )
