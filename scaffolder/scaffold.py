@@ -25,7 +25,7 @@ from .components import plan_rendering, read_state, require_no_conflicts
 from .config import Config
 from .edits import add_text_edit
 from .errors import NetpolError, RepoError
-from .kustomize_edit import Op, normalize_entry
+from .kustomize_edit import Op, normalize_entry, relative_entry
 from .model import App, CnpgCluster, Namespace, Port
 from .plan import Plan
 from .render import ANSWERS_FILE, OVERLAY, render
@@ -211,7 +211,7 @@ class _Scaffolder:
                 f"{config.baseline_dir} does not exist",
                 hint="run 'netpol init' to render the components first",
             )
-        entry = _relative(ns.directory, config.baseline_dir)
+        entry = relative_entry(Path(ns.kustomization), Path(config.baseline_dir))
         wanted = normalize_entry(entry)
         present = [c for c in ns.components if normalize_entry(c) == wanted]
         elsewhere = [
@@ -419,12 +419,6 @@ def _route_ports(app: App) -> list[Port]:
     (qbittorrent's torrent port) unless every port is behind the LoadBalancer (jellyfin)."""
     tcp = [p for p in app.ports if p.protocol == "TCP"]
     return [p for p in tcp if p not in app.load_balancer_ports] or tcp
-
-
-def _relative(from_dir: PurePosixPath, target: PurePosixPath) -> str:
-    import os.path
-
-    return PurePosixPath(os.path.relpath(str(target), str(from_dir))).as_posix()
 
 
 def _resource_entry(kustomization: Path, name: str) -> str:
