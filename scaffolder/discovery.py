@@ -886,24 +886,10 @@ def _app_template(
         for port_name, port in _map(service.get("ports")).items():
             if not isinstance(port, dict) or not _enabled(port):
                 continue
-            number = _int(port.get("port"))
-            if number is None:
-                warnings.append(
-                    f"{file}: {draft.name}: service.{sid}.ports.{port_name}.port {port.get('port')!r} is not a number; port skipped"
-                )
-                continue
-            raw_target = port.get("targetPort")
-            target = number if raw_target is None else _int(raw_target)
-            if target is None and isinstance(raw_target, str):
-                target = draft.container_ports.get(raw_target)
-            if target is None:
-                warnings.append(
-                    f"{file}: {draft.name}: service.{sid}.ports.{port_name}.targetPort {raw_target!r} cannot be resolved; port skipped"
-                )
-                continue
-            draft.add_port(
-                Port(number, target, _protocol(port.get("protocol")), str(port_name)), load_balancer
-            )
+            where = f"{file}: {draft.name}: service.{sid}.ports.{port_name}"
+            resolved = _port(port, str(port_name), draft.container_ports, where, warnings)
+            if resolved is not None:
+                draft.add_port(resolved, load_balancer)
     _routes_from_values(values, draft)
 
 
@@ -1024,30 +1010,38 @@ def _backup_endpoints(spec: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def _service_ports(service: _Service, draft: _Draft | None, warnings: list[str]) -> Iterator[Port]:
+    container_ports = draft.container_ports if draft is not None else {}
     for port in _list(service.spec.get("ports")):
         port_map = _map(port)
-        number = _int(port_map.get("port"))
-        if number is None:
-            warnings.append(
-                f"{service.file}: Service {service.name}: port {port_map.get('port')!r} is not a number; skipped"
-            )
-            continue
-        raw_target = port_map.get("targetPort")
-        target = number if raw_target is None else _int(raw_target)
-        if target is None and isinstance(raw_target, str) and draft is not None:
-            target = draft.container_ports.get(raw_target)
-        if target is None:
-            warnings.append(
-                f"{service.file}: Service {service.name}: targetPort {raw_target!r} matches no container port; skipped"
-            )
-            continue
         name = port_map.get("name")
-        yield Port(
-            number,
-            target,
-            _protocol(port_map.get("protocol")),
-            name if isinstance(name, str) else None,
+        where = f"{service.file}: Service {service.name}: port"
+        resolved = _port(
+            port_map, name if isinstance(name, str) else None, container_ports, where, warnings
         )
+        if resolved is not None:
+            yield resolved
+
+
+def _port(
+    spec: Mapping[str, Any],
+    name: str | None,
+    container_ports: Mapping[str, int],
+    where: str,
+    warnings: list[str],
+) -> Port | None:
+    """A Service port (``port``, ``targetPort`` number or container port name, ``protocol``)."""
+    number = _int(spec.get("port"))
+    if number is None:
+        warnings.append(f"{where} {spec.get('port')!r} is not a number; skipped")
+        return None
+    raw_target = spec.get("targetPort")
+    target = number if raw_target is None else _int(raw_target)
+    if target is None and isinstance(raw_target, str):
+        target = container_ports.get(raw_target)
+    if target is None:
+        warnings.append(f"{where}: targetPort {raw_target!r} matches no container port; skipped")
+        return None
+    return Port(number, target, _protocol(spec.get("protocol")), name)
 
 
 # --------------------------------------------------------------------------- assembly

@@ -340,7 +340,7 @@ def test_wrong_shapes_warn_not_crash(tmp_path: Path) -> None:
     text = "\n".join(ns.warnings)
     assert "'${PORT}'" in text  # Flux substitutions are kept verbatim
     assert "b/app/helmrelease.yaml: HelmRelease b: spec.values is not a mapping" in text
-    assert "targetPort 'web' cannot be resolved" in text
+    assert "targetPort 'web' matches no container port" in text
     assert "kubernetes/apps/team/gone/ks.yaml: not found" in text
     assert {a.name for a in ns.apps} == {"a", "c"}
 
