@@ -47,13 +47,7 @@ def add_text_edit(
     if current is None:
         raise RepoError(f"{rel}: no such file")
     result = edit_text(current, ops, source=str(rel))
-    messages = list(result.messages)
-    plan.notes.extend(
-        f"{rel}: {m}" for m in result.messages if "already" in m or "not present" in m
-    )
-    if result.fallback_dump:
-        plan.warnings.append(f"{rel}: could not splice lines; the file was re-serialised")
     if result.changed:
         old = original.encode("utf-8") if original is not None else None
         plan.add(FileChange(rel, old, result.text.encode("utf-8"), reason))
-    return messages
+    return list(result.messages)

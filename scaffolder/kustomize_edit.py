@@ -59,7 +59,6 @@ class EditResult:
     text: str
     changed: bool
     messages: tuple[str, ...]
-    fallback_dump: bool = False  # never set: impossible splices are refused, not re-dumped
 
 
 def normalize_entry(entry: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,16 @@ def _console(err: bool = False) -> Any:
 
     stream = sys.stderr if err else sys.stdout
     return Console(file=stream, highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def working(message: str) -> Iterator[None]:
+    """A spinner on stderr while long work runs, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    with _console(err=True).status(message):
+        yield
 
 
 def info(message: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from .. import options
-from ..output import info, report
+from ..output import info, report, working
 
 
 @click.command("scaffold")
@@ -74,7 +74,8 @@ def command(
         fqdn_style=fqdn_style,
         gateway_target_ports=list(gateway_ports),
     )
-    result = plan_scaffold(repo, names, opts)
+    with working(f"planning {len(names)} namespace(s)"):
+        result = plan_scaffold(repo, names, opts)
     if verify and result.plan:
         from ..verify import verify_plan
 
