@@ -310,3 +310,29 @@ def test_upgrade_rerenders_overlays(initialised_repo: Path, netpol) -> None:
     assert result.exit_code == 0, result.output
     assert "nothing to do" in result.stdout
     assert "managed directories" in result.stdout
+
+
+def test_scaffold_works_with_adopted_components(example_repo: Path, netpol) -> None:
+    hand_made = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nresources:\n  - ./dns.yaml\n"
+    dns = (
+        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata:\n  name: allow-kube-dns\n"
+        "spec:\n  endpointSelector: {}\n  enableDefaultDeny: {ingress: false, egress: false}\n"
+        "  egress:\n    - toEntities: [cluster]\n"
+    )
+    build_file_tree(
+        example_repo,
+        {
+            "kubernetes/components/network-policy/baseline/kustomization.yaml": hand_made,
+            "kubernetes/components/network-policy/baseline/dns.yaml": dns,
+        },
+    )
+    assert "not template-managed" in netpol("init", example_repo).stdout
+    result = netpol("-C", example_repo, "scaffold", "media")
+    assert result.exit_code == 0, result.output
+    assert (
+        "../../components/network-policy/baseline"
+        in (example_repo / MEDIA / "kustomization.yaml").read_text()
+    )
+    base = example_repo / "kubernetes/components/network-policy/baseline"
+    assert (base / "kustomization.yaml").read_text() == hand_made
+    assert (base / "dns.yaml").read_text() == dns
