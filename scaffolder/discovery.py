@@ -203,6 +203,7 @@ class _Draft:
     ports: list[Port] = field(default_factory=list)
     lb_ports: list[Port] = field(default_factory=list)
     routes: list[RouteRef] = field(default_factory=list)
+    route_ports: set[int] = field(default_factory=set)  # Service ports routes send traffic to
     oauth2: bool = False
     strings: list[str] = field(default_factory=list)
 
@@ -246,6 +247,7 @@ class _Route:
     directory: PurePosixPath
     parent_refs: list[RouteRef]
     backends: list[str]
+    backend_ports: list[int] = field(default_factory=list)  # Service ports the rules target
 
 
 @dataclass(frozen=True)
@@ -897,8 +899,22 @@ def _routes_from_values(values: Mapping[str, Any], draft: _Draft) -> None:
     for route in _map(values.get("route")).values():
         if not isinstance(route, dict) or not _enabled(route):
             continue
-        for ref in _parent_refs(route.get("parentRefs"), draft.namespace):
+        refs = list(_parent_refs(route.get("parentRefs"), draft.namespace))
+        for ref in refs:
             draft.add_route(ref)
+        if not refs:
+            continue
+        ports = [
+            port
+            for rule in _list(route.get("rules"))
+            for backend in _list(_map(rule).get("backendRefs"))
+            if (port := _int(_map(backend).get("port"))) is not None
+        ]
+        if not ports and draft.ports:
+            # app-template routes to the primary service's primary port: "http", else the first.
+            named = [p.port for p in draft.ports if p.name == "http"]
+            ports = named[:1] or [draft.ports[0].port]
+        draft.route_ports.update(ports)
 
 
 def _parent_refs(value: Any, namespace: str) -> Iterator[RouteRef]:
@@ -981,6 +997,7 @@ def _route(doc: dict[str, Any], file: PurePosixPath, app_dir: _AppDir) -> _Route
     spec = _map(doc.get("spec"))
     namespace = _str(metadata.get("namespace")) or app_dir.namespace
     backends: list[str] = []
+    ports: list[int] = []
     for rule in _list(spec.get("rules")):
         for backend in _list(_map(rule).get("backendRefs")):
             backend_map = _map(backend)
@@ -990,12 +1007,16 @@ def _route(doc: dict[str, Any], file: PurePosixPath, app_dir: _AppDir) -> _Route
             if backend_map.get("namespace", namespace) != namespace:
                 continue
             backends.append(name)
+            port = _int(backend_map.get("port"))
+            if port is not None:
+                ports.append(port)
     return _Route(
         name=_str(metadata.get("name")) or "?",
         file=file,
         directory=app_dir.directory,
         parent_refs=list(_parent_refs(spec.get("parentRefs"), namespace)),
         backends=backends,
+        backend_ports=ports,
     )
 
 
@@ -1114,6 +1135,7 @@ def _assemble(
         for draft in targets:
             for ref in route.parent_refs:
                 draft.add_route(ref)
+            draft.route_ports.update(route.backend_ports)
 
     for draft in by_name.values():
         draft.strings.extend(shared.get(draft.directory, ()))
@@ -1147,6 +1169,7 @@ def _to_apps(drafts: list[_Draft]) -> tuple[list[App], list[_Pending]]:
                 flux_kustomization=draft.flux_kustomization,
                 ports=tuple(draft.ports),
                 routes=tuple(draft.routes),
+                route_ports=tuple(sorted(draft.route_ports)),
                 load_balancer_ports=tuple(draft.lb_ports),
                 is_oauth2_proxy=draft.oauth2,
             )

@@ -77,6 +77,7 @@ class App:
     flux_kustomization: str | None = None
     ports: tuple[Port, ...] = ()
     routes: tuple[RouteRef, ...] = ()
+    route_ports: tuple[int, ...] = ()  # Service ports the routes target (backendRefs)
     load_balancer_ports: tuple[Port, ...] = ()
     is_oauth2_proxy: bool = False
     cnpg_clients: tuple[CnpgRef, ...] = ()

@@ -415,10 +415,12 @@ def _endpoint_allow(url: str, style: str) -> dict[str, Any] | None:
 
 
 def _route_ports(app: App) -> list[Port]:
-    """The ports an app's routes reach: its TCP ports, minus those only a LoadBalancer publishes
-    (qbittorrent's torrent port) unless every port is behind the LoadBalancer (jellyfin)."""
+    """The app ports its routes reach: the backendRefs' Service ports when known; otherwise
+    its TCP ports, minus those only a LoadBalancer publishes (qbittorrent's torrent port)
+    unless every port is behind the LoadBalancer (jellyfin)."""
     tcp = [p for p in app.ports if p.protocol == "TCP"]
-    return [p for p in tcp if p not in app.load_balancer_ports] or tcp
+    routed = [p for p in tcp if p.port in app.route_ports]
+    return routed or [p for p in tcp if p not in app.load_balancer_ports] or tcp
 
 
 def _resource_entry(kustomization: Path, name: str) -> str:

@@ -336,3 +336,31 @@ def test_scaffold_works_with_adopted_components(example_repo: Path, netpol) -> N
     base = example_repo / "kubernetes/components/network-policy/baseline"
     assert (base / "kustomization.yaml").read_text() == hand_made
     assert (base / "dns.yaml").read_text() == dns
+
+
+def test_gateway_ingress_opens_only_the_routed_port(initialised_repo: Path, netpol) -> None:
+    build_file_tree(
+        initialised_repo,
+        {
+            "kubernetes/apps/tools/kustomization.yaml": "resources:\n  - ./wiki/ks.yaml\n",
+            "kubernetes/apps/tools/wiki/ks.yaml": (
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: wiki\n"
+                "spec:\n  path: ./kubernetes/apps/tools/wiki/app\n  targetNamespace: tools\n"
+            ),
+            "kubernetes/apps/tools/wiki/app/kustomization.yaml": "resources:\n  - ./helmrelease.yaml\n",
+            "kubernetes/apps/tools/wiki/app/helmrelease.yaml": (
+                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: wiki\n"
+                "spec:\n  chartRef: {kind: OCIRepository, name: app-template}\n  values:\n"
+                "    controllers:\n      wiki:\n        containers:\n          app:\n            image: {repository: x}\n"
+                "    service:\n      app:\n        controller: wiki\n        ports:\n"
+                "          metrics:\n            port: 9090\n          web:\n            port: 80\n            targetPort: 3000\n"
+                "    route:\n      app:\n        parentRefs: [{name: envoy-internal, namespace: network}]\n"
+                "        rules:\n          - backendRefs: [{identifier: app, port: 80}]\n"
+            ),
+        },
+    )
+    result = netpol("-C", initialised_repo, "scaffold", "tools")
+    assert result.exit_code == 0, result.output
+    wiki = _policies(initialised_repo / "kubernetes/apps/tools/wiki/app/cnp-netpol.yaml")
+    ports = wiki["wiki-allow-gateway-ingress"]["spec"]["ingress"][0]["toPorts"][0]["ports"]
+    assert ports == [{"port": "3000", "protocol": "TCP"}]
