@@ -83,7 +83,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import RepoError, YamlError
+from .errors import PathEscapeError, RepoError, YamlError
 from .fsutil import repo_path
 from .model import (
     App,
@@ -1309,15 +1309,37 @@ def discover_namespace(root: Path, apps_dir: PurePosixPath, name: str) -> Namesp
 
 
 def discover_all(
-    root: Path, apps_dir: PurePosixPath, names: Iterable[str] | None = None
+    root: Path,
+    apps_dir: PurePosixPath,
+    names: Iterable[str] | None = None,
+    *,
+    required: Iterable[str] | None = None,
 ) -> list[Namespace]:
     """Discover ``names`` (default: every namespace, see :func:`list_namespaces`), in order,
-    and link CNPG clients and clusters across them."""
+    and link CNPG clients and clusters across them.
+
+    A namespace whose own kustomization is broken raises, unless ``required`` is given and
+    does not name it: then it is discovered as empty, with the problem as its warning (a
+    broken unrelated namespace must not block scaffolding another one).
+    """
     from .parallel import map_chunked
 
     discoverer = _Discoverer(root)
     selected = list_namespaces(root, apps_dir) if names is None else list(dict.fromkeys(names))
-    results = map_chunked(lambda name: discoverer.namespace(apps_dir, name), selected)
+    must = None if required is None else set(required)
+
+    def one(name: str) -> tuple[Namespace, list[_Pending]]:
+        try:
+            return discoverer.namespace(apps_dir, name)
+        except (YamlError, PathEscapeError) as exc:
+            if must is None or name in must:
+                raise
+            directory = apps_dir / name
+            broken = Namespace(name, directory, directory / "kustomization.yaml")
+            broken.warnings.append(f"not discovered: {exc}")
+            return broken, []
+
+    results = map_chunked(one, selected)
     fallback = None if names is None else (lambda: _scan_clusters(discoverer, apps_dir))
     _link(results, _index(ns for ns, _ in results), fallback=fallback)
     return [ns for ns, _ in results]

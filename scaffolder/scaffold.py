@@ -449,7 +449,9 @@ def plan_scaffold(repo: Repo, names: list[str], opts: ScaffoldOptions) -> Scaffo
 
     if opts.fqdn_style not in ("entity", "fqdn"):
         raise NetpolError(f"unknown FQDN style {opts.fqdn_style!r}", hint="use entity or fqdn")
-    discovered = {ns.name: ns for ns in discover_all(repo.root, repo.config.apps_dir)}
+    discovered = {
+        ns.name: ns for ns in discover_all(repo.root, repo.config.apps_dir, required=names)
+    }
     missing = [name for name in names if name not in discovered]
     if missing:
         raise RepoError(f"namespace {missing[0]!r} was not found by discovery")

@@ -364,3 +364,19 @@ def test_gateway_ingress_opens_only_the_routed_port(initialised_repo: Path, netp
     wiki = _policies(initialised_repo / "kubernetes/apps/tools/wiki/app/cnp-netpol.yaml")
     ports = wiki["wiki-allow-gateway-ingress"]["spec"]["ingress"][0]["toPorts"][0]["ports"]
     assert ports == [{"port": "3000", "protocol": "TCP"}]
+
+
+def test_a_broken_unrelated_namespace_does_not_block_scaffolding(
+    initialised_repo: Path, netpol
+) -> None:
+    broken = initialised_repo / "kubernetes/apps/observability/kustomization.yaml"
+    broken.write_text("resources: [unclosed\n")
+    result = netpol("-C", initialised_repo, "scaffold", "media")
+    assert result.exit_code == 0, result.output
+    assert "observability: not discovered" not in result.stderr  # not our namespace: no noise
+    assert (
+        "network-policy/baseline" in (initialised_repo / MEDIA / "kustomization.yaml").read_text()
+    )
+    own = netpol("-C", initialised_repo, "scaffold", "observability")
+    assert own.exit_code == 1
+    assert "kubernetes/apps/observability/kustomization.yaml:" in own.stderr
