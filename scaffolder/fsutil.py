@@ -69,6 +69,12 @@ def repo_path(root: Path, rel: PurePosixPath | str) -> Path:
     return candidate
 
 
+def cache_dir() -> Path:
+    """netpol's cache (compiled schema and templates): ``$XDG_CACHE_HOME/netpol``."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "netpol"
+
+
 def relpath(root: Path, path: Path) -> PurePosixPath:
     """``path`` relative to ``root`` as a POSIX path (for messages, plans and JSON)."""
     return PurePosixPath(Path(os.path.relpath(path, root)).as_posix())

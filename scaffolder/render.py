@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import RenderError
+from .fsutil import cache_dir
 
 ANSWERS_FILE = ".netpol-answers.yaml"
 DIGESTS_KEY = "_netpol_files"
@@ -184,14 +185,41 @@ def _load_template(name: str) -> _Template:
     )
 
 
+_INLINE_PREFIX = "netpol-inline:"
+_INLINE: dict[str, str] = {}
+
+
+def _inline_source(name: str) -> str | None:
+    return (
+        _INLINE.get(name.removeprefix(_INLINE_PREFIX)) if name.startswith(_INLINE_PREFIX) else None
+    )
+
+
 @cache
 def _environment(root: Path) -> Any:
     """Copier's Jinja settings. Not sandboxed: these are netpol's own templates, and the
-    sandbox's per-call checks cost half the rendering time."""
-    from jinja2 import Environment, FileSystemLoader
+    sandbox's per-call checks cost half the rendering time. Compiled templates (files and
+    the inline validator/default strings alike) are kept in a bytecode cache, so a fresh
+    ``netpol`` process does not compile them again."""
+    from jinja2 import (
+        ChoiceLoader,
+        Environment,
+        FileSystemBytecodeCache,
+        FileSystemLoader,
+        FunctionLoader,
+    )
 
+    bytecode_cache = None
+    directory = cache_dir() / "jinja"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        bytecode_cache = FileSystemBytecodeCache(str(directory))
+    except OSError:
+        pass
     return Environment(
-        loader=FileSystemLoader(str(root)),
+        loader=ChoiceLoader([FunctionLoader(_inline_source), FileSystemLoader(str(root))]),
+        bytecode_cache=bytecode_cache,
+        auto_reload=False,
         extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
         keep_trailing_newline=True,
     )
@@ -201,7 +229,9 @@ def _environment(root: Path) -> Any:
 def _compiled(root: Path, source: str) -> Any:
     """A compiled Jinja template for a string (validators, defaults, file names): compiling
     is ~100x the cost of rendering, and the same few strings render thousands of times."""
-    return _environment(root).from_string(source)
+    key = hashlib.sha256(source.encode()).hexdigest()
+    _INLINE[key] = source
+    return _environment(root).get_template(_INLINE_PREFIX + key)
 
 
 @cache

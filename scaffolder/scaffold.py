@@ -445,7 +445,7 @@ def _warm_caches() -> None:
 def plan_scaffold(repo: Repo, names: list[str], opts: ScaffoldOptions) -> ScaffoldResult:
     """Discover the repository and plan the scaffolding of ``names``."""
     from .discovery import discover_all
-    from .parallel import map_chunked
+    from .parallel import MIN_ITEMS_PER_JOB, map_chunked
 
     if opts.fqdn_style not in ("entity", "fqdn"):
         raise NetpolError(f"unknown FQDN style {opts.fqdn_style!r}", hint="use entity or fqdn")
@@ -460,7 +460,8 @@ def plan_scaffold(repo: Repo, names: list[str], opts: ScaffoldOptions) -> Scaffo
         from .validate import enable_bulk_mode
 
         enable_bulk_mode()
-    _warm_caches()  # once, before workers fork, instead of once per worker
+    if len(names) >= 2 * MIN_ITEMS_PER_JOB:
+        _warm_caches()  # once, before workers fork, instead of once per worker
     plan = Plan()
     results = []
     for fragment, result in map_chunked(lambda name: scaffolder.namespace(discovered[name]), names):
