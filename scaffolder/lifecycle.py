@@ -84,8 +84,9 @@ class InitResult:
 
 
 def _validate(plan: Plan) -> None:
-    from .validate import validate_text
+    from .validate import precompile, validate_text
 
+    precompile()
     for change in plan.effective:
         if (
             change.new is not None

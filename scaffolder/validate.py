@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 import marshal
 import re
 import sys
@@ -28,18 +27,15 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cache, partial
 from importlib.resources import files
-from typing import Any
-
-from jsonschema import (
-    Draft7Validator,
-    FormatChecker,
-    ValidationError,
-    validators,
-)
-from jsonschema.protocols import Validator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .errors import NetpolError, PolicyValidationError
 from .fsutil import cache_dir, write_atomic
+
+if TYPE_CHECKING:  # jsonschema is imported when the reference validator is needed
+    from jsonschema import FormatChecker, ValidationError
+    from jsonschema.protocols import Validator
 
 SCHEMA_VERSION = "cilium v1.20.0-pre.3 (b0ac676c)"
 
@@ -134,6 +130,8 @@ def _pattern(
         return
     matcher = _matcher(pattern)
     if matcher is not None and not matcher(instance):
+        from jsonschema import ValidationError
+
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
@@ -164,6 +162,8 @@ def _is_cidr(instance: object) -> bool:
 
 
 def _format_checker() -> FormatChecker:
+    from jsonschema import FormatChecker
+
     checker = FormatChecker(formats=())
     checker.checks("cidr")(_is_cidr)
     return checker
@@ -171,6 +171,8 @@ def _format_checker() -> FormatChecker:
 
 @cache
 def _validator(kind: str) -> Validator:
+    from jsonschema import Draft7Validator, validators
+
     cls = validators.extend(  # type: ignore[no-untyped-call]
         Draft7Validator,
         {
@@ -205,17 +207,26 @@ def _to_python_regex(node: Any) -> Any:
 
 
 @cache
+def _compiled_key(kind: str) -> str:
+    from importlib.metadata import version
+
+    crd = (files("scaffolder") / "data" / "crds" / CRD_FILES[kind]).read_bytes()
+    return hashlib.sha256(crd + version("fastjsonschema").encode()).hexdigest()[:16]
+
+
+def _compiled_path(kind: str) -> Path:
+    """Where the compiled validator of ``kind`` is cached (keyed by CRD, generator, Python)."""
+    return cache_dir() / f"schema-{kind}-{_compiled_key(kind)}.{sys.implementation.cache_tag}.bin"
+
+
+@cache
 def _fast_validator(kind: str) -> Callable[[Any], Any]:
     """The schema compiled to Python by fastjsonschema, its bytecode cached on disk
     (``$XDG_CACHE_HOME/netpol``): ~1 s the first time, ~0.1 s afterwards."""
     import fastjsonschema
 
+    path = _compiled_path(kind)
     schema = _to_python_regex(_schema(kind))
-    digest = hashlib.sha256(
-        json.dumps([schema, fastjsonschema.VERSION], sort_keys=True).encode()
-    ).hexdigest()[:16]
-    tag = sys.implementation.cache_tag
-    path = cache_dir() / f"schema-{kind}-{digest}.{tag}.bin"
     try:
         if path.exists():
             code = marshal.loads(path.read_bytes())
@@ -233,6 +244,15 @@ def _fast_validator(kind: str) -> Callable[[Any], Any]:
     except (OSError, ValueError, EOFError):
         compiled: Callable[[Any], Any] = fastjsonschema.compile(schema, formats={"cidr": _is_cidr})
         return compiled
+
+
+def precompile() -> None:
+    """Build the compiled-validator cache now (``netpol init`` does), so later commands
+    validate with it from their first document."""
+    try:
+        _fast_validator("CiliumNetworkPolicy")
+    except Exception:  # an optimisation only: the reference validator remains
+        _fast_validator.cache_clear()
 
 
 def enable_bulk_mode() -> None:
@@ -387,7 +407,7 @@ def validate_policy(doc: Mapping[str, Any]) -> list[str]:
     problems: list[str] = []
     if doc.get("apiVersion") != API_VERSION:
         problems.append(f"apiVersion: {doc.get('apiVersion')!r} is not {API_VERSION!r}")
-    if _BULK and _schema_valid_fast(kind, doc):
+    if (_BULK or _compiled_path(kind).exists()) and _schema_valid_fast(kind, doc):
         errors = []
     else:
         errors = sorted(
