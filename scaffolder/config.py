@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -115,7 +116,22 @@ class Config:
         return data
 
 
+@cache
+def _fast_check() -> Any:
+    import fastjsonschema
+
+    return fastjsonschema.compile(CONFIG_SCHEMA)
+
+
 def _validate(data: Any, source: Path) -> None:
+    """Valid configs pass the compiled check (fast); jsonschema explains invalid ones."""
+    from fastjsonschema import JsonSchemaException
+
+    try:
+        _fast_check()(data)
+        return
+    except JsonSchemaException:
+        pass
     from jsonschema import Draft7Validator
 
     validator = Draft7Validator(CONFIG_SCHEMA)

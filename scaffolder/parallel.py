@@ -12,7 +12,6 @@ Small inputs, platforms without ``fork`` and ``NETPOL_JOBS=1`` run in-process.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -50,7 +49,11 @@ def map_chunked(task: Callable[[T], R], items: Sequence[T], jobs: int | None = N
     """``[task(i) for i in items]``, on several processes when it pays off. Order is kept."""
     global _TASK
     jobs = min(jobs or default_jobs(), max(1, len(items) // MIN_ITEMS_PER_JOB))
-    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1:
+        return [task(item) for item in items]
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return [task(item) for item in items]
     chunks = [list(items[i::jobs]) for i in range(jobs)]
     _TASK = task

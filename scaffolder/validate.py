@@ -208,10 +208,10 @@ def _to_python_regex(node: Any) -> Any:
 
 @cache
 def _compiled_key(kind: str) -> str:
-    from importlib.metadata import version
+    import fastjsonschema
 
     crd = (files("scaffolder") / "data" / "crds" / CRD_FILES[kind]).read_bytes()
-    return hashlib.sha256(crd + version("fastjsonschema").encode()).hexdigest()[:16]
+    return hashlib.sha256(crd + fastjsonschema.VERSION.encode()).hexdigest()[:16]
 
 
 def _compiled_path(kind: str) -> Path:
