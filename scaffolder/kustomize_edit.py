@@ -38,7 +38,7 @@ import yaml
 
 from .errors import EditError, YamlError
 from .fsutil import write_atomic
-from .yamlio import detect_newline, read_text
+from .yamlio import check_duplicates, detect_newline, read_text
 
 Key = Literal["components", "resources"]
 KEYS: tuple[Key, ...] = ("components", "resources")
@@ -96,22 +96,6 @@ def _compose(text: str, source: str) -> list[yaml.Node]:
         ) from exc
     except yaml.YAMLError as exc:
         raise YamlError(source, str(exc).splitlines()[0], hint="fix the YAML and retry") from exc
-
-
-def _check_duplicates(node: yaml.Node, source: str) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode):
-                if key.value in seen:
-                    raise YamlError(
-                        source, f"duplicate key {key.value!r}", line=key.start_mark.line + 1
-                    )
-                seen.add(key.value)
-            _check_duplicates(value, source)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _check_duplicates(item, source)
 
 
 def _data(text: str) -> list[Any]:
@@ -236,7 +220,7 @@ def _apply_one(text: str, op: Op, source: str) -> tuple[str, str | None]:
     """Apply one op; returns (new text, message when it was a no-op)."""
     nodes = _compose(text, source)
     for node in nodes:
-        _check_duplicates(node, source)
+        check_duplicates(node, source)
     _, root = _find_root(nodes, source)
     found = _find_key(root, op.key)
     wanted = normalize_entry(op.entry)
@@ -456,7 +440,7 @@ def edit_text(text: str, ops: Sequence[Op], *, source: str = "kustomization.yaml
 def _check_all(text: str, source: str) -> None:
     nodes = _compose(text, source)
     for node in nodes:
-        _check_duplicates(node, source)
+        check_duplicates(node, source)
     _find_root(nodes, source)
 
 

@@ -13,16 +13,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from typing import TYPE_CHECKING, Any
 
 from .errors import YamlError
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
 
 
 @cache
 def _safe_yaml() -> YAML:
+    from ruamel.yaml import YAML
+
     yaml = YAML(typ="safe", pure=True)
     yaml.allow_duplicate_keys = False
     return yaml
@@ -48,6 +51,8 @@ def detect_newline(text: str) -> str:
 
 
 def _problem(exc: YAMLError) -> tuple[str, int | None]:
+    from ruamel.yaml.error import MarkedYAMLError
+
     if isinstance(exc, MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -60,8 +65,41 @@ def _problem(exc: YAMLError) -> tuple[str, int | None]:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid YAML", None
 
 
+def check_duplicates(node: Any, source: Path | str) -> None:
+    """Raise :class:`YamlError` at the first duplicate mapping key of a libyaml node tree."""
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    raise YamlError(
+                        source, f"duplicate key {key.value!r}", line=key.start_mark.line + 1
+                    )
+                seen.add(key.value)
+            check_duplicates(value, source)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            check_duplicates(item, source)
+
+
 def parse_documents(text: str, source: Path | str) -> list[Any]:
-    """Parse every document of ``text``; empty documents are dropped."""
+    """Parse every document of ``text`` strictly (duplicate keys are errors); empty
+    documents are dropped. libyaml parses; on any problem ruamel.yaml's pure loader
+    re-parses, so error messages name the file and line consistently."""
+    yaml = _libyaml()
+    if yaml is not None:
+        try:
+            for node in yaml.compose_all(text, Loader=yaml.CSafeLoader):
+                check_duplicates(node, source)
+            return [d for d in yaml.load_all(text, Loader=yaml.CSafeLoader) if d is not None]
+        except YamlError:
+            raise
+        except Exception:  # the reference loader decides and explains
+            pass
+    from ruamel.yaml.error import YAMLError
+
     try:
         return [doc for doc in _safe_yaml().load_all(text) if doc is not None]
     except YAMLError as exc:
