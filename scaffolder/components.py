@@ -83,17 +83,27 @@ def plan_rendering(
         )
         return RenderOutcome(plan, [], adopted=True)
     conflicts: list[PurePosixPath] = []
+    base = repo_path(root, directory)  # resolved once: rendered names are plain file names
+    why = reason or f"render {rendering.template}"
     for rel, new in sorted(rendering.files.items()):
         target = directory / rel
-        path = repo_path(root, target)
-        old = path.read_bytes() if path.exists() else None
-        if old is None or old == new:
-            plan.write(root, target, new, reason or f"render {rendering.template}")
+        path = base / rel
+        if path.is_symlink():
+            repo_path(root, target)  # a symlinked file must not lead outside the repository
+        try:
+            old: bytes | None = path.read_bytes()
+        except FileNotFoundError:
+            old = None
+        if old == new:
             continue
         recorded = state.digests.get(str(rel))
-        untouched = recorded is not None and hashlib.sha256(old).hexdigest() == recorded
-        if rel.name == ANSWERS_FILE or untouched or force:
-            plan.write(root, target, new, reason or f"render {rendering.template}")
+        untouched = (
+            old is None
+            or rel.name == ANSWERS_FILE
+            or (recorded is not None and hashlib.sha256(old).hexdigest() == recorded)
+        )
+        if untouched or force:
+            plan.add(FileChange(target, old, new, why))
         else:
             conflicts.append(target)
     rendered = {str(rel) for rel in rendering.files}
