@@ -21,6 +21,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -142,8 +143,7 @@ class _Template:
     root: Path
     questions: tuple[_Question, ...]
     answers_file: str
-    files: tuple[PurePosixPath, ...]  # relative source paths (templated names)
-    exclude: tuple[str, ...]
+    files: tuple[PurePosixPath, ...]  # relative source paths (templated names), _exclude applied
 
 
 @cache
@@ -171,9 +171,12 @@ def _load_template(name: str) -> _Template:
         )
     exclude = tuple(conf.get("_exclude", ()))
     files = tuple(
-        PurePosixPath(p.relative_to(root).as_posix())
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != "copier.yml" and not p.name.startswith("copier.")
+        rel
+        for rel in (PurePosixPath(p.relative_to(root).as_posix()) for p in sorted(root.rglob("*")))
+        if (root / rel).is_file()
+        and rel.name != "copier.yml"
+        and not rel.name.startswith("copier.")
+        and not any(fnmatch(str(rel), pat) or fnmatch(rel.name, pat) for pat in exclude)
     )
     return _Template(
         name=name,
@@ -181,7 +184,6 @@ def _load_template(name: str) -> _Template:
         questions=tuple(questions),
         answers_file=str(conf.get("_answers_file", ".copier-answers.yml")),
         files=files,
-        exclude=exclude,
     )
 
 
@@ -310,8 +312,6 @@ def _resolve_answers(tpl: _Template, given: Mapping[str, Any]) -> dict[str, Any]
 
 def render_fast(template: str, answers: Mapping[str, Any]) -> Rendering:
     """Render like copier would, without copier's per-run overhead."""
-    from fnmatch import fnmatch
-
     tpl = _load_template(template)
     env = _environment(tpl.root)
     resolved = _resolve_answers(tpl, answers)
@@ -323,8 +323,6 @@ def render_fast(template: str, answers: Mapping[str, Any]) -> Rendering:
     }
     files: dict[PurePosixPath, bytes] = {}
     for src in tpl.files:
-        if any(fnmatch(str(src), pattern) or fnmatch(src.name, pattern) for pattern in tpl.exclude):
-            continue
         dest = _compiled(tpl.root, str(src)).render(**context)
         if dest.endswith(TEMPLATE_SUFFIX):
             dest = dest[: -len(TEMPLATE_SUFFIX)]
