@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "home-ops"
-SHARED = ROOT.parent / "shared"
+# The project's shared test data (a corpus of real repositories, CRDs, flows) sits beside
+# the project's own checkout, not inside it: a user's clone has none. Every test that needs
+# it asks for the ``shared`` fixture, which skips with the reason when it is absent (and
+# fails instead when NETPOL_REQUIRE_SHARED is set, as the project's CI does).
+SHARED = Path(os.environ.get("NETPOL_SHARED") or ROOT.parent / "shared")
+CORPUS = SHARED / "corpus"
 
 
 def build_file_tree(root: Path, spec: Mapping[str, str | bytes]) -> Path:
@@ -33,6 +40,26 @@ def snapshot(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and ".git" not in p.relative_to(root).parts
     }
+
+
+@pytest.fixture
+def shared() -> Path:
+    """The shared test data directory; skips the test when this clone has none beside it."""
+    if not SHARED.is_dir():
+        reason = f"needs the shared test data at {SHARED} (not part of a clone of netpol)"
+        if os.environ.get("NETPOL_REQUIRE_SHARED"):
+            pytest.fail(reason + "; NETPOL_REQUIRE_SHARED is set")
+        pytest.skip(reason)
+    return SHARED
+
+
+def shared_params(paths: Iterable[Path], *, base: Path = SHARED) -> list[Any]:
+    """Parameters for a test over shared files, named by their path below ``base``.
+
+    Without the shared data there is one ``None`` parameter: the test's ``shared`` fixture
+    then skips it (with the reason) instead of pytest collecting an empty set."""
+    params = [pytest.param(p, id=p.relative_to(base).as_posix()) for p in sorted(paths)]
+    return params or [pytest.param(None, id="no-shared-data")]
 
 
 @pytest.fixture
@@ -73,4 +100,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(skip)
 
 
-__all__ = ["EXAMPLE", "ROOT", "SHARED", "build_file_tree", "snapshot"]
+__all__ = ["CORPUS", "EXAMPLE", "ROOT", "SHARED", "build_file_tree", "shared_params", "snapshot"]

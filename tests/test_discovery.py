@@ -13,10 +13,9 @@ from scaffolder.discovery import discover_all, discover_namespace, list_namespac
 from scaffolder.errors import PathEscapeError, RepoError, YamlError
 from scaffolder.model import App, CnpgRef, Namespace, Port, RouteRef
 
-from .conftest import build_file_tree
+from .conftest import CORPUS, build_file_tree
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "home-ops"
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 APPS = PurePosixPath("kubernetes/apps")
 ENVOY = RouteRef("envoy-internal", "network", "https")
 POSTGRES = CnpgRef("databases", "postgres16")
@@ -620,7 +619,6 @@ def _complete_corpus_repo(src: Path, dest: Path, apps_dir: PurePosixPath) -> Pat
     return dest
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not available")
 @pytest.mark.parametrize(
     ("repo", "apps_dir"),
     [
@@ -629,7 +627,7 @@ def _complete_corpus_repo(src: Path, dest: Path, apps_dir: PurePosixPath) -> Pat
         ("deedee-ops+home-ops", "kubernetes/clusters/deedee/apps"),
     ],
 )
-def test_corpus_repos(tmp_path: Path, repo: str, apps_dir: str) -> None:
+def test_corpus_repos(shared: Path, tmp_path: Path, repo: str, apps_dir: str) -> None:
     # As shipped (kustomization and policy files only): no exception, missing files warned.
     raw = discover_all(CORPUS / repo, PurePosixPath(apps_dir))
     assert raw and all(isinstance(w, str) and "\n" not in w for ns in raw for w in ns.warnings)

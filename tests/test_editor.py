@@ -13,7 +13,7 @@ from scaffolder.fsutil import write_atomic
 from scaffolder.kustomize_edit import Op, edit_text, normalize_entry, relative_entry
 from scaffolder.yamlio import parse_documents
 
-from .conftest import EXAMPLE, SHARED
+from .conftest import CORPUS, EXAMPLE, shared_params
 
 BASELINE = "../../components/network-policy/baseline"
 
@@ -216,24 +216,28 @@ def test_write_atomic_keeps_mode_and_leaves_nothing_behind(tmp_path: Path) -> No
 # --------------------------------------------------------------------------- real-world files
 
 
-def _real_files() -> list[Path]:
-    roots = [SHARED / "corpus", EXAMPLE]
-    files = sorted(p for root in roots if root.is_dir() for p in root.rglob("kustomization.yaml"))
-    return files
+CORPUS_KUSTOMIZATIONS = sorted(CORPUS.rglob("kustomization.yaml")) if CORPUS.is_dir() else []
 
 
-REAL = _real_files()
-
-
-@pytest.mark.skipif(not REAL, reason="no corpus")
-def test_the_corpus_is_large() -> None:
-    assert len(REAL) > 300
+def test_the_corpus_is_large(shared: Path) -> None:
+    assert len(CORPUS_KUSTOMIZATIONS) > 300
 
 
 @pytest.mark.parametrize(
-    "path", REAL, ids=lambda p: str(p).split("/shared/")[-1].split("/examples/")[-1]
+    "path",
+    sorted(EXAMPLE.rglob("kustomization.yaml")),
+    ids=lambda p: p.relative_to(EXAMPLE).as_posix(),
 )
-def test_real_files_round_trip_byte_for_byte(path: Path) -> None:
+def test_example_files_round_trip_byte_for_byte(path: Path) -> None:
+    _round_trip(path)
+
+
+@pytest.mark.parametrize("path", shared_params(CORPUS_KUSTOMIZATIONS, base=CORPUS))
+def test_corpus_files_round_trip_byte_for_byte(shared: Path, path: Path) -> None:
+    _round_trip(path)
+
+
+def _round_trip(path: Path) -> None:
     original = path.read_bytes().decode("utf-8")
     # a no-op edit returns the very same text
     noop = edit_text(original, [remove("resources", "./netpol-not-there.yaml")])

@@ -11,10 +11,7 @@ from scaffolder.model import PolicyRef
 from scaffolder.policy import POLICY_KINDS, load_policies, policies_in_documents, to_ref
 from scaffolder.yamlio import parse_documents
 
-from .conftest import EXAMPLE, build_file_tree
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-CORPUS = SHARED / "corpus"
+from .conftest import CORPUS, EXAMPLE, build_file_tree
 
 MIXED = """\
 ---
@@ -160,8 +157,7 @@ def _corpus_policy_files() -> list[Path]:
     )
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not available")
-def test_every_corpus_policy_file_loads() -> None:
+def test_every_corpus_policy_file_loads(shared: Path) -> None:
     files = _corpus_policy_files()
     assert len(files) >= 60
     kinds: set[str] = set()
@@ -176,7 +172,6 @@ def test_every_corpus_policy_file_loads() -> None:
     assert {"CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"} <= kinds
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not available")
-def test_corpus_directories_load() -> None:
+def test_corpus_directories_load(shared: Path) -> None:
     for repo in sorted(p for p in CORPUS.iterdir() if p.is_dir()):
         assert isinstance(load_policies(repo / "kubernetes", repo), list)

@@ -20,8 +20,7 @@ from scaffolder.validate import (
 )
 from scaffolder.yamlio import load_documents
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-CORPUS = SHARED / "corpus"
+from .conftest import CORPUS, shared_params
 
 
 def cnp(spec: dict[str, Any] | None = None, **top: Any) -> dict[str, Any]:
@@ -371,20 +370,15 @@ def corpus_files() -> list[Path]:
 
 
 def corpus_params() -> list[Any]:
-    params = []
-    for path in corpus_files():
-        rel = path.relative_to(CORPUS).as_posix()
-        marks = (
-            [pytest.mark.xfail(reason=KNOWN_FAILURES[rel], strict=True)]
-            if rel in KNOWN_FAILURES
-            else []
-        )
-        params.append(pytest.param(path, id=rel, marks=marks))
+    params = shared_params(corpus_files(), base=CORPUS)
+    for i, param in enumerate(params):
+        if param.id in KNOWN_FAILURES:
+            mark = pytest.mark.xfail(reason=KNOWN_FAILURES[param.id], strict=True)
+            params[i] = pytest.param(*param.values, id=param.id, marks=[mark])
     return params
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not available")
-def test_corpus_has_the_expected_policy_files() -> None:
+def test_corpus_has_the_expected_policy_files(shared: Path) -> None:
     by_repo: dict[str, int] = {}
     for path in corpus_files():
         repo = path.relative_to(CORPUS).parts[0]
@@ -393,9 +387,8 @@ def test_corpus_has_the_expected_policy_files() -> None:
     assert by_repo == {"Diaoul+home-ops": 2, "coolguy1771+home-ops": 12, "deedee-ops+home-ops": 59}
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not available")
 @pytest.mark.parametrize("path", corpus_params())
-def test_corpus_policies_validate(path: Path) -> None:
+def test_corpus_policies_validate(shared: Path, path: Path) -> None:
     docs = load_documents(path)
     policies = [
         d for d in docs if isinstance(d, dict) and str(d.get("kind", "")).startswith("Cilium")
