@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import YamlError
-from .fsutil import relpath
-from .model import PolicyRef
-from .yamlio import load_documents, parse_documents, read_text
+from ..errors import YamlError
+from ..fsutil import relpath
+from ..model import PolicyRef
+from ..yamlio import load_documents, parse_documents, read_text
 
 POLICY_KINDS = frozenset({"CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "NetworkPolicy"})
 CLUSTERWIDE_KINDS = frozenset({"CiliumClusterwideNetworkPolicy"})
