@@ -424,8 +424,8 @@ class _Scaffolder:
                 {},
             )
             targets[directory] = name
-            result.notes.append(
-                f"{name}: not discovered any more; kept its allow policies in "
+            self.plan.notes.append(
+                f"{ns.name}/{name}: not discovered any more; kept its allow policies in "
                 f"{directory}/{OVERLAY_FILE} (delete it and {ANSWERS_FILE} by hand if the app is gone)"
             )
         merged: Overlays = {}
@@ -479,7 +479,8 @@ class _Scaffolder:
             answers = removal.removed_from(answers)
         gone = {entry_key(k, v) for r in removals for k, v in [r.answer("entity")]}
         where = f"{ns.name}/{name}"
-        for key, item in merge.kept:
+        # A kept overlay (nothing discovered) was noted as a whole, not entry by entry.
+        for key, item in merge.kept if discovered else []:
             identity = entry_key(key, item)
             if identity in added or identity in gone or not _in(answers.get(key), key, identity):
                 continue

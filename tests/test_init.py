@@ -169,7 +169,9 @@ def test_upgrade_reports_conflicts_and_writes_nothing(initialised_repo: Path, ne
     assert "# hand edit" not in policy.read_text()
 
 
-def test_upgrade_takes_over_adopted_components_only_with_overwrite(example_repo: Path, netpol) -> None:
+def test_upgrade_takes_over_adopted_components_only_with_overwrite(
+    example_repo: Path, netpol
+) -> None:
     build_file_tree(
         example_repo,
         {
