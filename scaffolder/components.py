@@ -6,11 +6,11 @@ with what is on disk and decides, file by file:
 
 * missing on disk, or identical: create / nothing to do;
 * on disk and still as netpol rendered it (digest matches): safe to update;
-* on disk and edited by hand: a **conflict**. Without ``force`` the whole plan is
+* on disk and edited by hand: a **conflict**. Without ``overwrite`` the whole plan is
   refused (nothing is written, no conflict markers are ever left in files).
 
 A directory that holds a kustomization but no answers file was written by hand
-(an *adopted* component): it is left byte-for-byte alone unless ``force``.
+(an *adopted* component): it is left byte-for-byte alone unless ``overwrite``.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def plan_rendering(
     directory: PurePosixPath,
     rendering: Rendering,
     *,
-    force: bool = False,
+    overwrite: bool = False,
     reason: str = "",
     state: ManagedState | None = None,
     adopt: bool = True,
@@ -76,10 +76,10 @@ def plan_rendering(
     """
     state = state or read_state(root, directory)
     plan = Plan()
-    if adopt and state.adopted and not force:
+    if adopt and state.adopted and not overwrite:
         plan.notes.append(
             f"{directory}: not template-managed (no {ANSWERS_FILE}); left untouched "
-            "('netpol upgrade --force' takes it over)"
+            "('netpol upgrade --overwrite' takes it over)"
         )
         return RenderOutcome(plan, [], adopted=True)
     conflicts: list[PurePosixPath] = []
@@ -102,7 +102,7 @@ def plan_rendering(
             or rel.name == ANSWERS_FILE
             or (recorded is not None and hashlib.sha256(old).hexdigest() == recorded)
         )
-        if untouched or force:
+        if untouched or overwrite:
             plan.add(FileChange(target, old, new, why))
         else:
             conflicts.append(target)
@@ -115,7 +115,7 @@ def plan_rendering(
         if not path.exists():
             continue
         old = path.read_bytes()
-        if hashlib.sha256(old).hexdigest() == digest or force:
+        if hashlib.sha256(old).hexdigest() == digest or overwrite:
             plan.add(FileChange(target, old, None, f"no longer rendered by {rendering.template}"))
         else:
             conflicts.append(target)
@@ -123,10 +123,14 @@ def plan_rendering(
 
 
 def require_no_conflicts(outcome: RenderOutcome, *, command: str) -> None:
+    """Refuse a plan with conflicts. ``command`` is the command line to rerun with --overwrite."""
     if outcome.conflicts:
         listed = ", ".join(str(c) for c in outcome.conflicts[:3])
         more = f" and {len(outcome.conflicts) - 3} more" if len(outcome.conflicts) > 3 else ""
         raise ConflictError(
             f"local edits in {listed}{more}: netpol will not overwrite them",
-            hint=f"move your change into the answers or a separate file, or rerun '{command} --force'",
+            hint=(
+                f"'{command} --overwrite' replaces them with netpol's rendering; "
+                f"keep lasting changes in {ANSWERS_FILE} or a separate file"
+            ),
         )

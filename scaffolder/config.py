@@ -142,7 +142,7 @@ def _validate(data: Any, source: Path) -> None:
         more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
         raise ConfigError(
             f"{source}: {where}: {err.message}{more}",
-            hint=f"fix {CONFIG_FILE} or regenerate it with 'netpol init --force'",
+            hint=f"fix {CONFIG_FILE} or regenerate it with 'netpol init --overwrite'",
         )
 
 
@@ -182,7 +182,8 @@ def load_config(path: Path) -> Config:
         raise ConfigError(exc.message, hint=f"fix the YAML in {CONFIG_FILE}") from exc
     if len(docs) != 1 or not isinstance(docs[0], dict):
         raise ConfigError(
-            f"{path}: expected one YAML mapping", hint="regenerate it with 'netpol init --force'"
+            f"{path}: expected one YAML mapping",
+            hint="regenerate it with 'netpol init --overwrite'",
         )
     return config_from_mapping(docs[0], path)
 
@@ -222,7 +223,7 @@ def render_config(config: Config) -> str:
         "# netpol renders the reusable components (network-policy/baseline, network-policy/default-deny) here.\n"
         f"components_dir: {_q(str(config.components_dir))}\n"
         "\n"
-        "# Namespaces netpol never touches without --force: losing them loses the rollback path itself.\n"
+        "# Namespaces netpol never touches without --include-out-of-scope: losing them loses the rollback path itself.\n"
         "out_of_scope:\n"
         f"{oos}"
         "\n"

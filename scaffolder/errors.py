@@ -63,7 +63,7 @@ class PolicyValidationError(NetpolError):
 
 
 class ConflictError(NetpolError):
-    """A file netpol manages was edited locally; netpol will not overwrite it without --force."""
+    """A file netpol manages was edited locally; netpol will not overwrite it without --overwrite."""
 
 
 class PathEscapeError(NetpolError):

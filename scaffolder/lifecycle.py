@@ -101,21 +101,21 @@ def plan_init(
     *,
     apps_dir: str | None = None,
     components_dir: str | None = None,
-    force: bool = False,
+    overwrite: bool = False,
     overrides: dict[str, Any] | None = None,
     engine: str = "copier",
 ) -> InitResult:
     """Plan everything ``netpol init`` writes; nothing is written here."""
     plan = Plan()
     config_path = root / CONFIG_FILE
-    if config_path.is_file() and not force:
+    if config_path.is_file() and not overwrite:
         config = load_config(config_path)
         layout = detect_layout(root, str(config.apps_dir), str(config.components_dir))
         plan.notes.append(f"{CONFIG_FILE} exists; kept as it is")
         if overrides or apps_dir or components_dir:
             plan.warnings.append(
                 f"options given on the command line are ignored because {CONFIG_FILE} exists: "
-                "edit it, or rerun with --force to rewrite it"
+                "edit it, or rerun 'netpol init --overwrite' with them to rewrite it"
             )
     else:
         layout = detect_layout(root, apps_dir, components_dir)
@@ -134,7 +134,7 @@ def plan_init(
         (DEFAULT_DENY, config.default_deny_dir, config.default_deny_answers()),
     ):
         outcome = plan_rendering(
-            root, directory, render(template, answers, engine=engine), force=force
+            root, directory, render(template, answers, engine=engine), overwrite=overwrite
         )
         require_no_conflicts(outcome, command="netpol init")
         if outcome.adopted:
@@ -184,7 +184,7 @@ def _defaults_for(template: str, config: Config) -> dict[str, Any]:
 
 
 def plan_upgrade(
-    root: Path, config: Config, *, force: bool = False, engine: str = "copier"
+    root: Path, config: Config, *, overwrite: bool = False, engine: str = "copier"
 ) -> UpgradeResult:
     """Re-render every managed directory with its recorded answers and the current templates."""
     plan = Plan()
@@ -197,10 +197,10 @@ def plan_upgrade(
         if not state.managed and not state.adopted:
             plan.notes.append(f"{state.directory}: missing; run 'netpol init' to render it")
             continue
-        if state.adopted and not force:
+        if state.adopted and not overwrite:
             adopted.append(state.directory)
             plan.notes.append(
-                f"{state.directory}: not template-managed; left untouched (--force takes it over)"
+                f"{state.directory}: not template-managed; left untouched ('netpol upgrade --overwrite' takes it over)"
             )
             continue
         answers = {**_defaults_for(template, config), **state.answers}
@@ -209,7 +209,7 @@ def plan_upgrade(
             state.directory,
             # Overlays can number thousands: the fast engine renders them byte-identically.
             render(template, answers, engine=engine if template != OVERLAY else "fast"),
-            force=force,
+            overwrite=overwrite,
             state=state,
             reason=f"upgrade {template}",
         )

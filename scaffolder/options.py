@@ -22,8 +22,13 @@ def json_output(func: F) -> F:
     )
 
 
-def force(help_text: str) -> Callable[[F], F]:
+def overwrite(help_text: str) -> Callable[[F], F]:
+    """``--overwrite``: replace files netpol renders that were edited or written by hand.
+
+    One meaning in every command (init, upgrade, scaffold); nothing else is called --force.
+    """
+
     def decorate(func: F) -> F:
-        return click.option("--force", is_flag=True, help=help_text)(func)
+        return click.option("--overwrite", is_flag=True, help=help_text)(func)
 
     return decorate

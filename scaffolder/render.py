@@ -187,6 +187,17 @@ def _load_template(name: str) -> _Template:
     )
 
 
+def question_defaults(template: str) -> dict[str, Any]:
+    """Each question's default answer; ``None`` where the default is computed from others."""
+    tpl = _load_template(template)
+    return {
+        q.name: None
+        if isinstance(q.default, str) and "{{" in q.default
+        else copy.deepcopy(_cast(q, q.default))
+        for q in tpl.questions
+    }
+
+
 _INLINE_PREFIX = "netpol-inline:"
 _INLINE: dict[str, str] = {}
 

@@ -49,6 +49,14 @@ def _write(rel: str, text: str) -> Callable[[Path], None]:
     return prepare
 
 
+def _append(rel: str, text: str) -> Callable[[Path], None]:
+    def prepare(root: Path) -> None:
+        with (root / rel).open("a") as handle:
+            handle.write(text)
+
+    return prepare
+
+
 # --------------------------------------------------------------------------- global / CLI / config
 CLI_CASES = [
     Case("unknown-command", "initialised", ("frobnicate",), 2, "No such command"),
@@ -70,6 +78,173 @@ SCAFFOLD_CASES = [
         ("-C", "{repo}", "scaffold", "media", "--allow-fqdn", "no-port"),
         1,
         "expected [APP=]HOST:PORT",
+    ),
+    Case(
+        "scaffold-allow-fqdn-unknown-app",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "media", "--allow-fqdn", "typo=api.x.com:443"),
+        1,
+        "no app 'typo' in namespace(s) media",
+    ),
+    Case(
+        "scaffold-allow-fqdn-close-match",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "media", "downloads", "--allow-fqdn", "sonar=api.x.com:443"),
+        1,
+        "in namespace(s) media, downloads (did you mean sonarr?)",
+    ),
+    Case(
+        "scaffold-allow-fqdn-bad-host",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "media", "--allow-fqdn", "sonarr=bad_host!:443"),
+        1,
+        "host 'bad_host!' is not a DNS name",
+    ),
+    Case(
+        "scaffold-allow-fqdn-middle-wildcard",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "media", "--allow-fqdn", "sonarr=a.*.example.com:443"),
+        1,
+        "is not a DNS name",
+    ),
+    Case(
+        "scaffold-allow-fqdn-numeric-host",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "media", "--allow-fqdn", "sonarr=1.2.3:443"),
+        1,
+        "neither an IP address nor a DNS name",
+    ),
+    Case(
+        "scaffold-allow-fqdn-port-0",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "media", "--allow-fqdn", "sonarr=api.x.com:0"),
+        1,
+        "port 0 is not a port number 1-65535",
+    ),
+    Case(
+        "scaffold-allow-fqdn-port-70000",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "media", "--allow-fqdn", "sonarr=api.x.com:70000"),
+        1,
+        "port 70000 is not a port number 1-65535",
+    ),
+    Case(
+        "scaffold-allow-fqdn-bad-protocol",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "media", "--allow-fqdn", "sonarr=api.x.com:443/sctp"),
+        1,
+        "protocol 'sctp' is not tcp or udp",
+    ),
+    Case(
+        "scaffold-allow-fqdn-bad-ipv6",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "media", "--allow-fqdn", "sonarr=[2001:db8::zz]:443"),
+        1,
+        "is not an IPv6 address",
+    ),
+    Case(
+        "scaffold-allow-fqdn-unbracketed-ipv6",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "media", "--allow-fqdn", "sonarr=2001:db8::1:443"),
+        1,
+        "expected [APP=]HOST:PORT",
+    ),
+    Case(
+        "scaffold-allow-fqdn-bad-app-name",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "media", "--allow-fqdn", "Sonarr=api.x.com:443"),
+        1,
+        "'Sonarr' is not an app name",
+    ),
+    Case(
+        "scaffold-allow-fqdn-which-app",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "media", "--allow-fqdn", "api.x.com:443"),
+        1,
+        "say which one",
+    ),
+    Case(
+        "scaffold-allow-fqdn-hand-written-app",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "selfhosted", "--allow-fqdn", "glance=api.x.com:443"),
+        1,
+        "selfhosted/glance has its own policies",
+    ),
+    Case(
+        "scaffold-ip-with-fqdn-style-is-fine",
+        "initialised",
+        (
+            "-C",
+            "{repo}",
+            "scaffold",
+            "media",
+            "--dry-run",
+            "--fqdn-style",
+            "fqdn",
+            "--allow-fqdn",
+            "sonarr=1.2.3.4:443",
+        ),
+        0,
+        "",
+    ),
+    Case(
+        "scaffold-remove-fqdn-not-recorded",
+        "scaffolded",
+        ("-C", "{repo}", "scaffold", "media", "--remove-fqdn", "sonarr=api.x.com:443"),
+        1,
+        "not recorded for media/sonarr (recorded: none)",
+    ),
+    Case(
+        "scaffold-remove-fqdn-unknown-app",
+        "scaffolded",
+        ("-C", "{repo}", "scaffold", "media", "--remove-fqdn", "typo=api.x.com:443"),
+        1,
+        "no app 'typo'",
+    ),
+    Case(
+        "scaffold-remove-fqdn-bad-spec",
+        "scaffolded",
+        ("-C", "{repo}", "scaffold", "media", "--remove-fqdn", "sonarr=api.x.com"),
+        1,
+        "--remove-fqdn 'sonarr=api.x.com': expected",
+    ),
+    Case(
+        "scaffold-allow-and-remove-the-same",
+        "scaffolded",
+        (
+            "-C",
+            "{repo}",
+            "scaffold",
+            "media",
+            "--allow-fqdn",
+            "sonarr=api.x.com:443",
+            "--remove-fqdn",
+            "sonarr=api.x.com:443",
+        ),
+        1,
+        "both name sonarr=api.x.com:443",
+    ),
+    Case(
+        "scaffold-out-of-scope-namespace",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "kube-system"),
+        1,
+        "'netpol scaffold kube-system --include-out-of-scope'",
+    ),
+    Case(
+        "scaffold-unknown-namespace",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "medai"),
+        1,
+        "unknown namespace 'medai'",
+    ),
+    Case(
+        "scaffold-hand-edited-overlay",
+        "scaffolded",
+        ("-C", "{repo}", "scaffold", "media"),
+        1,
+        "'netpol scaffold media --overwrite' replaces them",
+        prepare=_append("kubernetes/apps/media/sonarr/app/cnp-netpol.yaml", "# my edit\n"),
     ),
 ]
 

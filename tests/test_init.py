@@ -69,9 +69,9 @@ def test_init_refuses_to_clobber_local_edits(initialised_repo: Path, netpol) -> 
     result = netpol("init", initialised_repo)
     assert result.exit_code == 1
     assert f"local edits in {BASELINE}/allow-dns.yaml" in result.stderr
-    assert "--force" in result.stderr
+    assert "--overwrite" in result.stderr
     assert snapshot(initialised_repo) == before
-    forced = netpol("init", "--force", initialised_repo)
+    forced = netpol("init", "--overwrite", initialised_repo)
     assert forced.exit_code == 0, forced.output
     assert "my local tweak" not in edited.read_text()
 
@@ -164,12 +164,14 @@ def test_upgrade_reports_conflicts_and_writes_nothing(initialised_repo: Path, ne
     assert f"local edits in {DEFAULT_DENY}/default-deny.yaml" in result.stderr
     assert "<<<<<<<" not in policy.read_text()
     assert snapshot(initialised_repo) == before
-    forced = netpol("-C", initialised_repo, "upgrade", "--force")
+    forced = netpol("-C", initialised_repo, "upgrade", "--overwrite")
     assert forced.exit_code == 0
     assert "# hand edit" not in policy.read_text()
 
 
-def test_upgrade_takes_over_adopted_components_only_with_force(example_repo: Path, netpol) -> None:
+def test_upgrade_takes_over_adopted_components_only_with_overwrite(
+    example_repo: Path, netpol
+) -> None:
     build_file_tree(
         example_repo,
         {
@@ -180,7 +182,7 @@ def test_upgrade_takes_over_adopted_components_only_with_force(example_repo: Pat
     plain = netpol("-C", example_repo, "upgrade")
     assert "not template-managed" in plain.stdout
     assert not (example_repo / BASELINE / "allow-dns.yaml").exists()
-    forced = netpol("-C", example_repo, "upgrade", "--force")
+    forced = netpol("-C", example_repo, "upgrade", "--overwrite")
     assert forced.exit_code == 0, forced.output
     assert (example_repo / BASELINE / "allow-dns.yaml").is_file()
 
@@ -277,7 +279,7 @@ def test_init_options_are_not_silently_ignored(initialised_repo: Path, netpol) -
     assert result.exit_code == 0
     assert "ignored because netpol.yaml exists" in result.stderr
     assert "mode: enforce" in (initialised_repo / "netpol.yaml").read_text()
-    forced = netpol("init", "--force", "--mode", "audit", initialised_repo)
+    forced = netpol("init", "--overwrite", "--mode", "audit", initialised_repo)
     assert forced.exit_code == 0, forced.output
     assert "mode: audit" in (initialised_repo / "netpol.yaml").read_text()
     assert (

@@ -380,3 +380,259 @@ def test_a_broken_unrelated_namespace_does_not_block_scaffolding(
     own = netpol("-C", initialised_repo, "scaffold", "observability")
     assert own.exit_code == 1
     assert "kubernetes/apps/observability/kustomization.yaml:" in own.stderr
+
+
+# --------------------------------------------------------------------------- issue #7
+SONARR = MEDIA / "sonarr/app"
+
+
+def _answers(root: Path, directory: Path) -> str:
+    return (root / directory / ".netpol-answers.yaml").read_text()
+
+
+def test_allow_fqdn_survives_a_plain_scaffold(initialised_repo: Path, netpol) -> None:
+    first = netpol(
+        "-C", initialised_repo, "scaffold", "media", "--allow-fqdn", "sonarr=api.sonarr.tv:443"
+    )
+    assert first.exit_code == 0, first.output
+    assert "sonarr-allow-fqdn-egress" in _policies(initialised_repo / SONARR / "cnp-netpol.yaml")
+    before = snapshot(initialised_repo)
+    again = netpol("-C", initialised_repo, "scaffold", "media")
+    assert again.exit_code == 0, again.output
+    assert snapshot(initialised_repo) == before  # nothing removed, nothing to do
+    assert "nothing to do" in again.stdout
+    assert "media/sonarr: kept recorded fqdn_egress api.sonarr.tv:443" in again.stdout
+    assert "--remove-fqdn sonarr=api.sonarr.tv:443" in again.stdout
+
+
+def test_hand_edited_answers_survive_upgrade_then_scaffold(initialised_repo: Path, netpol) -> None:
+    assert netpol("-C", initialised_repo, "scaffold", "media").exit_code == 0
+    answers = initialised_repo / SONARR / ".netpol-answers.yaml"
+    answers.write_text(
+        answers.read_text().replace(
+            "fqdn_egress: []", 'fqdn_egress: [{"host": "api.themoviedb.org", "port": 443}]'
+        )
+    )
+    upgraded = netpol("-C", initialised_repo, "upgrade")
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "sonarr-allow-fqdn-egress" in _policies(initialised_repo / SONARR / "cnp-netpol.yaml")
+    before = snapshot(initialised_repo)
+    again = netpol("-C", initialised_repo, "scaffold", "media")
+    assert again.exit_code == 0, again.output
+    assert snapshot(initialised_repo) == before
+    assert "api.themoviedb.org" in (initialised_repo / SONARR / "cnp-netpol.yaml").read_text()
+
+
+def test_discovery_adds_to_recorded_answers(initialised_repo: Path, netpol) -> None:
+    """A recorded port discovery no longer finds is kept; discovered ones are added after it."""
+    assert netpol("-C", initialised_repo, "scaffold", "media").exit_code == 0
+    answers = initialised_repo / SONARR / ".netpol-answers.yaml"
+    answers.write_text(
+        answers.read_text().replace(
+            'gateway_ports: [{"port": 8989, "protocol": "TCP"}]', "gateway_ports: [9999]"
+        )
+    )
+    assert netpol("-C", initialised_repo, "upgrade").exit_code == 0
+    result = netpol("-C", initialised_repo, "scaffold", "media")
+    assert result.exit_code == 0, result.output
+    assert 'gateway_ports: [9999, {"port": 8989, "protocol": "TCP"}]' in answers.read_text()
+    assert "media/sonarr: kept recorded gateway_ports 9999 (not rediscovered" in result.stdout
+    assert "run 'netpol upgrade' to drop it" in result.stdout
+    before = snapshot(initialised_repo)
+    assert "nothing to do" in netpol("-C", initialised_repo, "scaffold", "media").stdout
+    assert snapshot(initialised_repo) == before
+
+
+def test_remove_fqdn_then_scaffold_stays_removed(initialised_repo: Path, netpol) -> None:
+    assert (
+        netpol(
+            "-C",
+            initialised_repo,
+            "scaffold",
+            "media",
+            "--allow-fqdn",
+            "sonarr=api.sonarr.tv:443",
+            "--allow-fqdn",
+            "sonarr=api.trakt.tv:443",
+        ).exit_code
+        == 0
+    )
+    removed = netpol(
+        "-C", initialised_repo, "scaffold", "media", "--remove-fqdn", "sonarr=api.sonarr.tv:443"
+    )
+    assert removed.exit_code == 0, removed.output
+    text = (initialised_repo / SONARR / "cnp-netpol.yaml").read_text()
+    assert "api.sonarr.tv" not in text and "api.trakt.tv" in text
+    before = snapshot(initialised_repo)
+    again = netpol("-C", initialised_repo, "scaffold", "media")
+    assert again.exit_code == 0
+    assert snapshot(initialised_repo) == before
+    assert "api.sonarr.tv" not in (initialised_repo / SONARR / "cnp-netpol.yaml").read_text()
+    # The last one: the fqdn policy disappears, the rest of the overlay stays.
+    assert (
+        netpol(
+            "-C", initialised_repo, "scaffold", "media", "--remove-fqdn", "api.trakt.tv:443"
+        ).exit_code
+        == 0
+    )
+    assert set(_policies(initialised_repo / SONARR / "cnp-netpol.yaml")) == {
+        "sonarr-allow-gateway-ingress",
+        "sonarr-allow-cnpg-egress",
+    }
+
+
+def test_remove_fqdn_not_recorded_names_what_is(initialised_repo: Path, netpol) -> None:
+    assert (
+        netpol(
+            "-C", initialised_repo, "scaffold", "media", "--allow-fqdn", "sonarr=api.sonarr.tv:443"
+        ).exit_code
+        == 0
+    )
+    before = snapshot(initialised_repo)
+    result = netpol(
+        "-C", initialised_repo, "scaffold", "media", "--remove-fqdn", "sonarr=api.sonar.tv:443"
+    )
+    assert result.exit_code == 1
+    assert "not recorded for media/sonarr (recorded: sonarr=api.sonarr.tv:443)" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert snapshot(initialised_repo) == before
+
+
+def test_undiscovered_app_keeps_its_overlay(initialised_repo: Path, netpol) -> None:
+    assert (
+        netpol(
+            "-C", initialised_repo, "scaffold", "media", "--allow-fqdn", "sonarr=api.sonarr.tv:443"
+        ).exit_code
+        == 0
+    )
+    ns = initialised_repo / MEDIA / "kustomization.yaml"
+    ns.write_text(ns.read_text().replace("  - ./sonarr/ks.yaml\n", ""))
+    overlay = (initialised_repo / SONARR / "cnp-netpol.yaml").read_bytes()
+    result = netpol("-C", initialised_repo, "scaffold", "media")
+    assert result.exit_code == 0, result.output
+    assert "sonarr: not discovered any more; kept its allow policies" in result.stdout
+    assert (initialised_repo / SONARR / "cnp-netpol.yaml").read_bytes() == overlay
+
+
+def test_ip_literal_becomes_to_cidr_in_either_style(initialised_repo: Path, netpol) -> None:
+    result = netpol(
+        "-C",
+        initialised_repo,
+        "scaffold",
+        "media",
+        "--fqdn-style",
+        "fqdn",
+        "--allow-fqdn",
+        "sonarr=1.2.3.4:443",
+        "--allow-fqdn",
+        "radarr=[2001:db8::1]:53/udp",
+    )
+    assert result.exit_code == 0, result.output
+    sonarr = _policies(initialised_repo / SONARR / "cnp-netpol.yaml")
+    rule = sonarr["sonarr-allow-cidr-egress"]["spec"]["egress"][0]
+    assert rule["toCIDR"] == ["1.2.3.4/32"]
+    assert rule["toPorts"][0]["ports"] == [{"port": "443", "protocol": "TCP"}]
+    assert "toFQDNs" not in (initialised_repo / SONARR / "cnp-netpol.yaml").read_text()
+    radarr = _policies(initialised_repo / MEDIA / "radarr/app/cnp-netpol.yaml")
+    rule = radarr["radarr-allow-cidr-egress"]["spec"]["egress"][0]
+    assert rule["toCIDR"] == ["2001:db8::1/128"]
+    assert rule["toPorts"][0]["ports"] == [{"port": "53", "protocol": "UDP"}]
+    for path in (SONARR, MEDIA / "radarr/app"):
+        file = initialised_repo / path / "cnp-netpol.yaml"
+        validate_text(file.read_text(), str(file))
+
+
+def test_fqdn_style_change_replaces_the_recorded_entry(initialised_repo: Path, netpol) -> None:
+    args = ("-C", initialised_repo, "scaffold", "media", "--allow-fqdn", "sonarr=api.x.com:443")
+    assert netpol(*args).exit_code == 0
+    assert netpol(*args, "--fqdn-style", "fqdn").exit_code == 0
+    answers = _answers(initialised_repo, SONARR)
+    assert answers.count("api.x.com") == 1 and '"style": "fqdn"' in answers
+
+
+def test_overwrite_hint_works(initialised_repo: Path, netpol) -> None:
+    assert netpol("-C", initialised_repo, "scaffold", "media").exit_code == 0
+    overlay = initialised_repo / SONARR / "cnp-netpol.yaml"
+    overlay.write_text(overlay.read_text() + "# my edit\n")
+    failed = netpol("-C", initialised_repo, "scaffold", "media")
+    assert failed.exit_code == 1
+    hint = "'netpol scaffold media --overwrite'"
+    assert hint in failed.stderr and "--force" not in failed.stderr
+    followed = netpol("-C", initialised_repo, *hint.strip("'").split()[1:])
+    assert followed.exit_code == 0, followed.output
+    assert "# my edit" not in overlay.read_text()
+
+
+def test_conflict_hint_repeats_the_command_line(initialised_repo: Path, netpol) -> None:
+    assert netpol("-C", initialised_repo, "scaffold", "media").exit_code == 0
+    overlay = initialised_repo / SONARR / "cnp-netpol.yaml"
+    overlay.write_text(overlay.read_text() + "# my edit\n")
+    failed = netpol(
+        "-C", initialised_repo, "scaffold", "media", "--allow-fqdn", "sonarr=api.x.com:443"
+    )
+    assert "'netpol scaffold media --allow-fqdn sonarr=api.x.com:443 --overwrite'" in failed.stderr
+
+
+def test_out_of_scope_and_suspended_hints_work(initialised_repo: Path, netpol) -> None:
+    refused = netpol("-C", initialised_repo, "scaffold", "kube-system")
+    assert refused.exit_code == 1
+    assert "'netpol scaffold kube-system --include-out-of-scope'" in refused.stderr
+    ok = netpol("-C", initialised_repo, "scaffold", "kube-system", "--include-out-of-scope")
+    assert ok.exit_code == 0, ok.output
+    skipped = netpol("-C", initialised_repo, "scaffold", "archive")
+    assert "'netpol scaffold archive --include-suspended'" in skipped.stdout
+    included = netpol("-C", initialised_repo, "scaffold", "archive", "--include-suspended")
+    assert included.exit_code == 0, included.output
+    assert (
+        "network-policy/baseline"
+        in (initialised_repo / "kubernetes/apps/archive/kustomization.yaml").read_text()
+    )
+
+
+def test_force_is_gone(initialised_repo: Path, netpol) -> None:
+    for command in ("scaffold", "upgrade", "init"):
+        result = netpol("-C", initialised_repo, command, "--force")
+        assert result.exit_code != 0
+        assert "No such option" in result.stderr and "--force" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("typo=api.x.com:443", "no app 'typo' in namespace(s) media"),
+        ("sonar=api.x.com:443", "did you mean sonarr?"),
+        ("sonarr=bad_host!:443", "host 'bad_host!' is not a DNS name"),
+        ("sonarr=api.x.com:0", "port 0 is not a port number 1-65535"),
+        ("sonarr=[::zz]:443", "is not an IPv6 address"),
+    ],
+)
+def test_allow_fqdn_rejects_what_it_cannot_honour(
+    initialised_repo: Path, netpol, spec: str, message: str
+) -> None:
+    before = snapshot(initialised_repo)
+    result = netpol("-C", initialised_repo, "scaffold", "media", "--allow-fqdn", spec)
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert snapshot(initialised_repo) == before
+
+
+def test_wildcard_and_flux_variable_hosts(initialised_repo: Path, netpol) -> None:
+    result = netpol(
+        "-C",
+        initialised_repo,
+        "scaffold",
+        "media",
+        "--fqdn-style",
+        "fqdn",
+        "--allow-fqdn",
+        "sonarr=*.trakt.tv:443",
+        "--allow-fqdn",
+        "sonarr=s3.${SECRET_DOMAIN}:443",
+    )
+    assert result.exit_code == 0, result.output
+    rules = _policies(initialised_repo / SONARR / "cnp-netpol.yaml")["sonarr-allow-fqdn-egress"]
+    assert [r["toFQDNs"] for r in rules["spec"]["egress"]] == [
+        [{"matchPattern": "*.trakt.tv"}],
+        [{"matchName": "s3.${SECRET_DOMAIN}"}],
+    ]

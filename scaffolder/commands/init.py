@@ -35,7 +35,7 @@ from ..output import info, report
     "--github-repo", help="owner/name for pull requests (default: from the origin remote)."
 )
 @click.option("--base", "github_base", help="Base branch for pull requests (default: main).")
-@options.force("Overwrite netpol.yaml and locally edited or hand-made components.")
+@options.overwrite("Rewrite netpol.yaml and replace locally edited or hand-made components.")
 @options.dry_run
 @options.json_output
 @click.pass_obj
@@ -45,7 +45,7 @@ def command(
     repo: Path | None,
     apps_dir: str | None,
     components_dir: str | None,
-    force: bool,
+    overwrite: bool,
     dry_run: bool,
     as_json: bool,
     **answers: Any,
@@ -66,7 +66,11 @@ def command(
         root = find_root(root)
     overrides = _overrides(answers)
     result = plan_init(
-        root, apps_dir=apps_dir, components_dir=components_dir, force=force, overrides=overrides
+        root,
+        apps_dir=apps_dir,
+        components_dir=components_dir,
+        overwrite=overwrite,
+        overrides=overrides,
     )
     extra = {
         "config": result.config.to_json(),

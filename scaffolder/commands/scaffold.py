@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 import click
@@ -26,11 +27,19 @@ from ..output import info, report, working
     help="Allow an app egress to an external host (repeatable).",
 )
 @click.option(
+    "--remove-fqdn",
+    "removals",
+    multiple=True,
+    metavar="[APP=]HOST:PORT[/udp]",
+    help="Remove an external host recorded by an earlier --allow-fqdn (repeatable).",
+)
+@click.option(
     "--fqdn-style",
     type=click.Choice(["entity", "fqdn"]),
     default="entity",
     show_default=True,
-    help="entity: toEntities [world] + port (works for canonical FQDNs); fqdn: toFQDNs matchName.",
+    help="entity: toEntities [world] + port (works for canonical FQDNs); fqdn: toFQDNs matchName. "
+    "IP addresses always become toCIDR.",
 )
 @click.option(
     "--gateway-target-port",
@@ -42,7 +51,17 @@ from ..output import info, report, working
 @click.option(
     "--verify", is_flag=True, help="Build every touched kustomization with kubectl before writing."
 )
-@options.force("Include out-of-scope and suspended namespaces.")
+@click.option(
+    "--include-out-of-scope",
+    is_flag=True,
+    help="Scaffold the named namespaces even if netpol.yaml lists them as out of scope.",
+)
+@click.option(
+    "--include-suspended",
+    is_flag=True,
+    help="Scaffold namespaces whose Flux Kustomizations are all suspended.",
+)
+@options.overwrite("Replace locally edited overlays (cnp-netpol.yaml) with netpol's rendering.")
 @options.dry_run
 @options.json_output
 @click.pass_obj
@@ -51,10 +70,13 @@ def command(
     namespaces: tuple[str, ...],
     all_: bool,
     fqdns: tuple[str, ...],
+    removals: tuple[str, ...],
     fqdn_style: str,
     gateway_ports: tuple[int, ...],
     verify: bool,
-    force: bool,
+    include_out_of_scope: bool,
+    include_suspended: bool,
+    overwrite: bool,
     dry_run: bool,
     as_json: bool,
 ) -> None:
@@ -62,17 +84,31 @@ def command(
 
     Discovers each namespace's apps (HelmReleases, workloads, HTTPRoutes, CNPG clusters,
     LoadBalancer services, oauth2-proxy) and renders their allow policies next to them.
-    Never adds default-deny. Idempotent: a second run has nothing to do.
+    Never adds default-deny. Idempotent: a second run has nothing to do. What an app's
+    answers file records (earlier --allow-fqdn, hand edits) is kept; --remove-fqdn removes
+    an external host.
     """
     from ..scaffold import FqdnAllow, ScaffoldOptions, plan_scaffold, select_namespaces
 
+    allows = [FqdnAllow.parse(f) for f in fqdns]
+    removes = [FqdnAllow.parse(r, "--remove-fqdn") for r in removals]
     repo = app.load_repo()
-    names = select_namespaces(repo, namespaces, all_, force)
+    names = select_namespaces(repo, namespaces, all_, include_out_of_scope)
+    rerun = ["netpol", "scaffold", *(namespaces or ["--all"])]
+    rerun += [arg for f in fqdns for arg in ("--allow-fqdn", f)]
+    rerun += [arg for r in removals for arg in ("--remove-fqdn", r)]
+    rerun += ["--fqdn-style", fqdn_style] if fqdn_style != "entity" else []
+    rerun += [arg for p in gateway_ports for arg in ("--gateway-target-port", str(p))]
+    rerun += ["--include-out-of-scope"] if include_out_of_scope else []
+    rerun += ["--include-suspended"] if include_suspended else []
     opts = ScaffoldOptions(
-        force=force,
-        fqdns=[FqdnAllow.parse(f) for f in fqdns],
+        overwrite=overwrite,
+        include_suspended=include_suspended,
+        fqdns=allows,
+        removals=removes,
         fqdn_style=fqdn_style,
         gateway_target_ports=list(gateway_ports),
+        command=shlex.join(rerun),
     )
     with working(f"planning {len(names)} namespace(s)"):
         result = plan_scaffold(repo, names, opts)

@@ -11,21 +11,21 @@ from ..output import info, report
 
 
 @click.command("upgrade")
-@options.force("Overwrite local edits and take over hand-made components.")
+@options.overwrite("Replace locally edited files and take over hand-made components.")
 @options.dry_run
 @options.json_output
 @click.pass_obj
-def command(app: Any, force: bool, dry_run: bool, as_json: bool) -> None:
+def command(app: Any, overwrite: bool, dry_run: bool, as_json: bool) -> None:
     """Re-render every netpol-managed file from the current templates.
 
     Recorded answers are kept. A file edited by hand since netpol wrote it is a
-    conflict: nothing is written and the files are listed (use --force to overwrite).
+    conflict: nothing is written and the files are listed (--overwrite replaces them).
     """
     from ..components import RenderOutcome, require_no_conflicts
     from ..lifecycle import plan_upgrade
 
     repo = app.load_repo()
-    result = plan_upgrade(repo.root, repo.config, force=force)
+    result = plan_upgrade(repo.root, repo.config, overwrite=overwrite)
     require_no_conflicts(RenderOutcome(result.plan, result.conflicts), command="netpol upgrade")
     extra = {
         "managed": [str(p) for p in result.managed],
