@@ -23,9 +23,10 @@ CONFIG_FILE = "netpol.yaml"
 CONFIG_VERSION = 1
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+GITHUB_REPO = re.compile(r"^([\w.-]+/[\w.-]+)?$")
 
 # Every schema carries a "description": the allowed values in words, for error messages.
-_NAMESPACE_WORDS = (
+NAMESPACE_WORDS = (
     "a valid namespace name (lower-case letters, digits and '-', at most 63 characters)"
 )
 _LABELS = {
@@ -41,7 +42,7 @@ _NAMESPACE = {
     "type": "string",
     "pattern": DNS1123_LABEL.pattern,
     "maxLength": 63,
-    "description": _NAMESPACE_WORDS,
+    "description": NAMESPACE_WORDS,
 }
 _REL_PATH = {
     "type": "string",
@@ -94,7 +95,7 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "pull requests",
             repo={
                 "type": "string",
-                "pattern": r"^([\w.-]+/[\w.-]+)?$",
+                "pattern": GITHUB_REPO.pattern,
                 "description": "a GitHub repository as owner/name, e.g. me/home-ops "
                 "('' reads it from the origin remote)",
             },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -9,8 +10,8 @@ from typing import Any
 
 from .components import ManagedState, plan_rendering, read_state, require_no_conflicts
 from .config import CONFIG_FILE, Config, load_config, render_config
-from .errors import RepoError
-from .fsutil import relpath
+from .errors import PathEscapeError, RepoError
+from .fsutil import relpath, repo_path
 from .plan import Plan
 from .render import ANSWERS_FILE, BASELINE, DEFAULT_DENY, OVERLAY, render
 from .repo import find_kustomization
@@ -36,10 +37,16 @@ def detect_layout(
 ) -> Layout:
     """Find the Flux apps directory: given, else the ``apps`` dir with the most namespaces."""
     if apps_dir is not None:
-        candidate = root / apps_dir
+        try:
+            candidate = repo_path(root, apps_dir)
+        except PathEscapeError as exc:
+            raise RepoError(
+                f"apps directory {apps_dir}: must be a directory inside the repository {root}",
+                hint="give a path relative to the repository root, e.g. kubernetes/apps",
+            ) from exc
         if not candidate.is_dir():
             raise RepoError(f"apps directory {apps_dir} does not exist in {root}")
-        best = PurePosixPath(apps_dir.strip("/"))
+        best = PurePosixPath(posixpath.normpath(apps_dir))
     else:
         found: list[tuple[int, int, PurePosixPath]] = []
         for path in _walk_dirs(root, depth=4):

@@ -8,10 +8,11 @@ import click
 
 from .. import options
 from ..output import info, report, working
+from .completion import complete_namespaces
 
 
 @click.command("scaffold")
-@click.argument("namespaces", nargs=-1)
+@click.argument("namespaces", nargs=-1, shell_complete=complete_namespaces)
 @click.option(
     "--all",
     "all_",
@@ -66,6 +67,10 @@ def command(
     """
     from ..scaffold import FqdnAllow, ScaffoldOptions, plan_scaffold, select_namespaces
 
+    if all_ and namespaces:
+        raise click.UsageError("give namespaces or --all, not both")
+    if not all_ and not namespaces:
+        raise click.UsageError("no namespace given: name one or more namespaces, or pass --all")
     repo = app.load_repo()
     names = select_namespaces(repo, namespaces, all_, force)
     opts = ScaffoldOptions(
