@@ -82,6 +82,18 @@ def _walk_dirs(root: Path, depth: int) -> Iterable[Path]:
         frontier = nxt
 
 
+def _require_directories(root: Path, directory: PurePosixPath) -> None:
+    """Every existing part of ``directory`` is a directory (netpol renders files into it)."""
+    for part in (*reversed(directory.parents), directory):
+        here = root / part
+        if here.exists() and not here.is_dir():
+            raise RepoError(
+                f"{part} is a file, but netpol renders the component {directory}/ there",
+                hint="move the file away, or choose another components directory "
+                "(init --components-dir, or components_dir in netpol.yaml)",
+            )
+
+
 @dataclass
 class InitResult:
     plan: Plan
@@ -115,6 +127,11 @@ def plan_init(
     """Plan everything ``netpol init`` writes; nothing is written here."""
     plan = Plan()
     config_path = root / CONFIG_FILE
+    if config_path.exists() and not config_path.is_file():
+        raise RepoError(
+            f"{config_path} is not a file",
+            hint=f"netpol writes its configuration there; move the directory {CONFIG_FILE} away",
+        )
     if config_path.is_file() and not force:
         config = load_config(config_path)
         layout = detect_layout(root, str(config.apps_dir), str(config.components_dir))
@@ -136,6 +153,8 @@ def plan_init(
             root, PurePosixPath(CONFIG_FILE), render_config(config).encode(), "netpol configuration"
         )
     adopted = []
+    for directory in (config.baseline_dir, config.default_deny_dir):
+        _require_directories(root, directory)
     for template, directory, answers in (
         (BASELINE, config.baseline_dir, config.baseline_answers()),
         (DEFAULT_DENY, config.default_deny_dir, config.default_deny_answers()),

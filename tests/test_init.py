@@ -351,3 +351,38 @@ def test_init_options_are_not_silently_ignored(initialised_repo: Path, netpol) -
     assert (
         "enableDefaultDeny" in (initialised_repo / DEFAULT_DENY / "default-deny.yaml").read_text()
     )
+
+
+@pytest.mark.parametrize(
+    ("file", "message"),
+    [
+        ("kubernetes/components", "kubernetes/components is a file, but netpol renders"),
+        (
+            "kubernetes/components/network-policy/baseline",
+            "kubernetes/components/network-policy/baseline is a file, but netpol renders",
+        ),
+    ],
+)
+def test_init_with_a_file_where_a_component_goes(
+    example_repo: Path, netpol, file: str, message: str
+) -> None:
+    """Regression: an internal error (NotADirectoryError, exit 3)."""
+    target = example_repo / file
+    if target.is_dir():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("not a directory\n")
+    before = snapshot(example_repo)
+    result = netpol("init", example_repo)
+    assert result.exit_code == 1, result.stderr
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert snapshot(example_repo) == before
+
+
+def test_init_with_a_directory_named_netpol_yaml(example_repo: Path, netpol) -> None:
+    """Regression: an internal error (IsADirectoryError, exit 3)."""
+    (example_repo / "netpol.yaml").mkdir()
+    result = netpol("init", example_repo)
+    assert result.exit_code == 1, result.stderr
+    assert "netpol.yaml is not a file" in result.stderr
