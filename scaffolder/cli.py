@@ -8,7 +8,13 @@ environment variable ``NETPOL_<COMMAND>_<OPTION>`` / ``NETPOL_<OPTION>``.
 from __future__ import annotations
 
 import importlib
+import io
+import json
+import os
+import re
 import sys
+import traceback
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,12 +43,48 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "scaffolder.commands.edit",
         "Add/remove kustomization entries in place, keeping every comment.",
     ),
+    "completion": (
+        "scaffolder.commands.completion",
+        "Print the shell completion script (bash, zsh or fish).",
+    ),
 }
+
+_TRUE = {"1", "true", "t", "yes", "y", "on"}
+# GitHub tokens (classic and fine-grained), credentials in URLs.
+_SECRETS = re.compile(
+    r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b|(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"
+)
+_TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN", "NETPOL_GITHUB_TOKEN", "NETPOL_TOKEN")
+
+
+def redact(text: str) -> str:
+    """``text`` with anything that looks like a token or URL credential replaced by ``***``."""
+    text = _SECRETS.sub("***", text)
+    for name in _TOKEN_VARIABLES:
+        value = os.environ.get(name, "")
+        if len(value) >= 8:
+            text = text.replace(value, "***")
+    return text
+
+
+def _json_requested(argv: Sequence[str]) -> bool:
+    """``--json`` on the command line (before ``--``); the environment is checked once the
+    command is known (:meth:`LazyGroup.resolve_command`)."""
+    words = list(argv)
+    if "--" in words:
+        words = words[: words.index("--")]
+    return "--json" in words
 
 
 class LazyGroup(click.Group):
     """A group whose subcommands are imported only when invoked, and which maps
-    errors to one line and an exit code (so CliRunner tests see exactly what users see)."""
+    errors to one line and an exit code (so CliRunner tests see exactly what users see).
+
+    With ``--json``, an error is also a JSON object on stdout:
+    ``{"error": ..., "hint": ..., "exit_code": ...}``.
+    """
+
+    json_errors = False
 
     def main(  # type: ignore[override]
         self,
@@ -53,30 +95,83 @@ class LazyGroup(click.Group):
         **extra: Any,
     ) -> None:
         argv = list(args) if args is not None else sys.argv[1:]
-        debug = "--debug" in argv
+        debug = "--debug" in argv or os.environ.get("NETPOL_DEBUG", "").lower() in _TRUE
+        self.json_errors = _json_requested(argv)
+        with warnings.catch_warnings():
+            # Library warnings (ruamel.yaml's ReusedAnchorWarning, deprecations) are not the
+            # user's business; --debug shows them.
+            warnings.simplefilter("default" if debug else "ignore")
+            code = self._run(argv, complete_var, debug, **extra)
+        sys.exit(code)
+
+    def _run(
+        self,
+        argv: list[str],
+        complete_var: str | None,
+        debug: bool,
+        **extra: Any,
+    ) -> int:
+        """Run the command; every failure becomes one line on stderr and an exit code."""
         try:
-            super().main(argv, prog_name or "netpol", complete_var, standalone_mode=False, **extra)
+            # Always "netpol" (CliRunner would say "cli"): messages and _NETPOL_COMPLETE.
+            super().main(argv, "netpol", complete_var, standalone_mode=False, **extra)
         except NetpolError as exc:
-            click.echo(f"netpol: error: {exc}", err=True)
-            sys.exit(exc.exit_code)
+            if debug:
+                self._traceback(exc)
+            return self._fail(exc.message, exc.hint, exc.exit_code)
         except (click.exceptions.Abort, KeyboardInterrupt):
-            click.echo("netpol: interrupted", err=True)
-            sys.exit(130)
+            return self._fail("interrupted", None, 130, prefix="netpol: ")
         except click.ClickException as exc:
-            exc.show()
-            sys.exit(exc.exit_code)
+            if self.json_errors:
+                self._json(exc.format_message(), _usage_hint(exc), exc.exit_code)
+            shown = io.StringIO()
+            exc.show(file=shown)
+            click.echo(redact(shown.getvalue()), err=True, nl=False)
+            return exc.exit_code
         except click.exceptions.Exit as exc:
-            sys.exit(exc.exit_code)
+            return exc.exit_code
+        except PermissionError as exc:
+            if debug:
+                self._traceback(exc)
+            where = exc.filename or "a file"
+            return self._fail(
+                f"cannot access {where}: permission denied",
+                "check the permissions of the repository's files",
+                1,
+            )
         except Exception as exc:
             if debug:
-                raise
-            click.echo(
-                f"netpol: internal error: {type(exc).__name__}: {exc} "
-                "(rerun with --debug and report it)",
-                err=True,
+                self._traceback(exc)
+            return self._fail(
+                f"internal error: {type(exc).__name__}: {exc}",
+                "rerun with --debug and report it",
+                3,
+                prefix="netpol: ",
             )
-            sys.exit(3)
-        sys.exit(0)
+        return 0
+
+    def _fail(
+        self, message: str, hint: str | None, code: int, *, prefix: str = "netpol: error: "
+    ) -> int:
+        line = f"{message} ({hint})" if hint else message
+        click.echo(redact(f"{prefix}{line}"), err=True)
+        if self.json_errors:
+            self._json(message, hint, code)
+        return code
+
+    @staticmethod
+    def _json(message: str, hint: str | None, code: int) -> None:
+        payload = {
+            "error": redact(message),
+            "hint": redact(hint) if hint else None,
+            "exit_code": code,
+        }
+        click.echo(json.dumps(payload, indent=2))
+
+    @staticmethod
+    def _traceback(exc: BaseException) -> None:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        click.echo(redact(text), err=True, nl=False)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
@@ -89,11 +184,37 @@ class LazyGroup(click.Group):
         _environment_names(command, cmd_name)
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None and _wants_json_from_environment(command, name):
+            self.json_errors = True
+        return name, command, rest
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List commands from the registry, so ``--help`` imports none of them."""
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+def _usage_hint(exc: click.ClickException) -> str | None:
+    ctx = getattr(exc, "ctx", None)
+    if ctx is None:
+        return None
+    return f"see '{ctx.command_path} --help'"
+
+
+def _wants_json_from_environment(command: click.Command, name: str | None) -> bool:
+    """The command has ``--json`` and its environment variable turns it on."""
+    for param in command.params:
+        if isinstance(param, click.Option) and "--json" in param.opts:
+            envvars = param.envvar if isinstance(param.envvar, list) else [param.envvar]
+            return any(
+                os.environ.get(str(var), "").strip().lower() in _TRUE for var in envvars if var
+            )
+    return False
 
 
 def _environment_names(command: click.Command, cmd_name: str) -> None:
@@ -130,11 +251,11 @@ class AppContext:
     "-C",
     "--repo",
     "repo",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Run as if started in this directory (default: the nearest directory upward "
     "holding netpol.yaml, else the git top level).",
 )
-@click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
+@click.option("--debug", is_flag=True, help="Show tracebacks and library warnings for every error.")
 @click.version_option(__version__, "--version", prog_name="netpol")
 @click.pass_context
 def cli(ctx: click.Context, repo: Path | None, debug: bool) -> None:
@@ -150,8 +271,7 @@ def cli(ctx: click.Context, repo: Path | None, debug: bool) -> None:
     Every option can be set in the environment: NETPOL_<OPTION> or
     NETPOL_<COMMAND>_<OPTION> (e.g. NETPOL_REPO, NETPOL_DRY_RUN=1).
 
-    Shell completion: eval "$(_NETPOL_COMPLETE=bash_source netpol)"
-    (zsh_source / fish_source for other shells).
+    Shell completion: eval "$(netpol completion bash)" (or zsh, fish).
     """
     ctx.obj = AppContext(repo, debug)
 

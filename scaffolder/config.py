@@ -7,8 +7,10 @@ and turns every problem into one :class:`~scaffolder.errors.ConfigError` line.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -21,50 +23,93 @@ CONFIG_FILE = "netpol.yaml"
 CONFIG_VERSION = 1
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+GITHUB_REPO = re.compile(r"^([\w.-]+/[\w.-]+)?$")
 
+# Every schema carries a "description": the allowed values in words, for error messages.
+NAMESPACE_WORDS = (
+    "a valid namespace name (lower-case letters, digits and '-', at most 63 characters)"
+)
 _LABELS = {
     "type": "object",
     "minProperties": 1,
-    "additionalProperties": {"type": "string"},
+    "additionalProperties": {
+        "type": "string",
+        "description": 'a string (label values are strings: quote values such as "true" or "1")',
+    },
+    "description": "a mapping of at least one label name to its value",
 }
-_NAMESPACE = {"type": "string", "pattern": DNS1123_LABEL.pattern, "maxLength": 63}
-_REL_PATH = {"type": "string", "minLength": 1, "pattern": r"^(?!/)(?!.*(^|/)\.\.(/|$)).*$"}
+_NAMESPACE = {
+    "type": "string",
+    "pattern": DNS1123_LABEL.pattern,
+    "maxLength": 63,
+    "description": NAMESPACE_WORDS,
+}
+_REL_PATH = {
+    "type": "string",
+    "minLength": 1,
+    "pattern": r"^(?!/)(?!.*(^|/)\.\.(/|$)).*$",
+    "description": "a directory inside the repository, relative to its root "
+    "(no leading '/', no '..'; e.g. kubernetes/apps)",
+}
+
+
+def _section(description: str, **properties: Any) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": properties,
+        "description": f"a mapping with the keys {', '.join(properties)} ({description})",
+    }
+
 
 CONFIG_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": ["version"],
     "properties": {
-        "version": {"const": CONFIG_VERSION},
+        "version": {
+            "const": CONFIG_VERSION,
+            "description": f"a supported version: this netpol reads version {CONFIG_VERSION}",
+        },
         "apps_dir": _REL_PATH,
         "components_dir": _REL_PATH,
-        "out_of_scope": {"type": "array", "items": _NAMESPACE, "uniqueItems": True},
-        "dns": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {"namespace": _NAMESPACE, "selector": _LABELS},
+        "out_of_scope": {
+            "type": "array",
+            "items": _NAMESPACE,
+            "uniqueItems": True,
+            "description": "a list of namespace names, each listed once",
         },
-        "monitoring": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {"namespace": _NAMESPACE},
+        "dns": _section("where cluster DNS runs", namespace=_NAMESPACE, selector=_LABELS),
+        "monitoring": _section("where Prometheus runs", namespace=_NAMESPACE),
+        "gateway": _section(
+            "where the Gateway API data plane runs", namespace=_NAMESPACE, selector=_LABELS
+        ),
+        "apiserver_port": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 65535,
+            "description": "a valid port (a whole number from 1 to 65535)",
         },
-        "gateway": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {"namespace": _NAMESPACE, "selector": _LABELS},
-        },
-        "apiserver_port": {"type": "integer", "minimum": 1, "maximum": 65535},
-        "mode": {"enum": ["audit", "enforce"]},
-        "github": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "repo": {"type": "string", "pattern": r"^([\w.-]+/[\w.-]+)?$"},
-                "base": {"type": "string", "minLength": 1},
+        "mode": {"enum": ["audit", "enforce"], "description": "a valid mode (audit or enforce)"},
+        "github": _section(
+            "pull requests",
+            repo={
+                "type": "string",
+                "pattern": GITHUB_REPO.pattern,
+                "description": "a GitHub repository as owner/name, e.g. me/home-ops "
+                "('' reads it from the origin remote)",
             },
+            base={
+                "type": "string",
+                "minLength": 1,
+                "description": "a branch name, e.g. main",
+            },
+        ),
+        "soak_hours": {
+            "type": "number",
+            "minimum": 0,
+            "description": "a number of hours, 0 or more",
         },
-        "soak_hours": {"type": "number", "minimum": 0},
     },
 }
 
@@ -124,7 +169,8 @@ def _fast_check() -> Any:
 
 
 def _validate(data: Any, source: Path) -> None:
-    """Valid configs pass the compiled check (fast); jsonschema explains invalid ones."""
+    """Valid configs pass the compiled check (fast); jsonschema finds what is wrong with
+    invalid ones, and :func:`_explain` says it in words."""
     from fastjsonschema import JsonSchemaException
 
     try:
@@ -135,15 +181,77 @@ def _validate(data: Any, source: Path) -> None:
     from jsonschema import Draft7Validator
 
     validator = Draft7Validator(CONFIG_SCHEMA)
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
-        err = errors[0]
-        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
-        more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ConfigError(
-            f"{source}: {where}: {err.message}{more}",
-            hint=f"fix {CONFIG_FILE} or regenerate it with 'netpol init --overwrite'",
-        )
+        more = len(errors) - 1
+        tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise ConfigError(f"{source}: {_explain(errors[0])}{tail}")
+
+
+def _where(path: Iterable[Any]) -> str:
+    """``dns.selector.app`` / ``out_of_scope[2]``: the key as a user finds it in the file."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f"{'.' if out else ''}{part}"
+    return out
+
+
+def _show(value: Any) -> str:
+    """A value as the user wrote it, short."""
+    if value is None:
+        return "an empty value"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping" if value else "an empty mapping"
+    if isinstance(value, list):
+        return "a list" if value else "an empty list"
+    if isinstance(value, str):
+        if not value:
+            return "an empty string"
+        return repr(value if len(value) <= 60 else value[:57] + "...")
+    return str(value)
+
+
+def _suggest(key: Any, schema: dict[str, Any]) -> str:
+    """``did you mean ...?`` for an unknown key, else the keys allowed there."""
+    properties: dict[str, Any] = schema.get("properties", {})
+    known = list(properties)
+    name = str(key)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    # gateway_namespace -> namespace: under gateway:
+    for parent, child in [name.split(sep, 1) for sep in "_.-" if sep in name]:
+        nested = properties.get(parent, {}).get("properties", {})
+        if child.replace("-", "_") in nested:
+            return f"did you mean {child.replace('-', '_')!r} under {parent + ':'!r}?"
+    return f"the keys allowed here: {', '.join(known)}"
+
+
+def _explain(err: Any) -> str:
+    """One jsonschema error in words: the key, the value, what is allowed."""
+    where = _where(err.absolute_path)
+    prefix = f"{where}: " if where else ""
+    schema: dict[str, Any] = err.schema if isinstance(err.schema, dict) else {}
+    if err.validator == "additionalProperties" and schema.get("additionalProperties") is False:
+        known = schema.get("properties", {})
+        unknown = [k for k in err.instance if k not in known]
+        return f"{prefix}unknown key {str(unknown[0])!r} ({_suggest(unknown[0], schema)})"
+    if err.validator == "required":
+        missing = [k for k in err.validator_value if k not in err.instance]
+        example = f"; add 'version: {CONFIG_VERSION}'" if missing[:1] == ["version"] else ""
+        return f"{prefix}missing key {missing[0]!r}{example}"
+    if err.validator == "uniqueItems":
+        seen: list[Any] = []
+        for item in err.instance:
+            if item in seen:
+                return f"{prefix}{_show(item)} is listed twice (each namespace once)"
+            seen.append(item)
+    description = schema.get("description")
+    if description:
+        return f"{prefix}{_show(err.instance)} is not {description}"
+    return f"{prefix}{err.message}"  # pragma: no cover - every schema has a description
 
 
 def config_from_mapping(data: dict[str, Any], source: Path) -> Config:
@@ -180,12 +288,26 @@ def load_config(path: Path) -> Config:
         docs = load_documents(path)
     except YamlError as exc:
         raise ConfigError(exc.message, hint=f"fix the YAML in {CONFIG_FILE}") from exc
-    if len(docs) != 1 or not isinstance(docs[0], dict):
+    if not docs:
         raise ConfigError(
-            f"{path}: expected one YAML mapping",
-            hint="regenerate it with 'netpol init --overwrite'",
+            f"{path}: the file is empty; it needs at least 'version: {CONFIG_VERSION}'",
+            hint="delete it and run 'netpol init' to write a commented one",
+        )
+    if len(docs) != 1 or not isinstance(docs[0], dict):
+        found = f"{len(docs)} YAML documents" if len(docs) > 1 else _article(docs[0])
+        raise ConfigError(
+            f"{path}: expected one YAML mapping (keys such as 'version: {CONFIG_VERSION}'), "
+            f"found {found}"
         )
     return config_from_mapping(docs[0], path)
+
+
+def _article(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    return f"a single value ({_show(value)})"
 
 
 def _q(value: str) -> str:
@@ -249,6 +371,6 @@ def render_config(config: Config) -> str:
         "github:\n"
         f"  repo: {_q(config.github_repo) if config.github_repo else chr(34) * 2}  # owner/name; empty: read from the origin remote\n"
         f"  base: {_q(config.github_base)}\n"
-        "# Hours the allow policies soak before 'netpol enforce' ships default-deny.\n"
+        "# Hours the allow policies soak before default-deny is shipped in its own pull request.\n"
         f"soak_hours: {soak}\n"
     )

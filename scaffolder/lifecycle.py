@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -9,8 +10,8 @@ from typing import Any
 
 from .components import ManagedState, plan_rendering, read_state, require_no_conflicts
 from .config import CONFIG_FILE, Config, load_config, render_config
-from .errors import RepoError
-from .fsutil import relpath
+from .errors import PathEscapeError, RepoError
+from .fsutil import relpath, repo_path
 from .plan import Plan
 from .render import ANSWERS_FILE, BASELINE, DEFAULT_DENY, OVERLAY, render
 from .repo import find_kustomization
@@ -36,10 +37,16 @@ def detect_layout(
 ) -> Layout:
     """Find the Flux apps directory: given, else the ``apps`` dir with the most namespaces."""
     if apps_dir is not None:
-        candidate = root / apps_dir
+        try:
+            candidate = repo_path(root, apps_dir)
+        except PathEscapeError as exc:
+            raise RepoError(
+                f"apps directory {apps_dir}: must be a directory inside the repository {root}",
+                hint="give a path relative to the repository root, e.g. kubernetes/apps",
+            ) from exc
         if not candidate.is_dir():
             raise RepoError(f"apps directory {apps_dir} does not exist in {root}")
-        best = PurePosixPath(apps_dir.strip("/"))
+        best = PurePosixPath(posixpath.normpath(apps_dir))
     else:
         found: list[tuple[int, int, PurePosixPath]] = []
         for path in _walk_dirs(root, depth=4):
@@ -75,6 +82,18 @@ def _walk_dirs(root: Path, depth: int) -> Iterable[Path]:
         frontier = nxt
 
 
+def _require_directories(root: Path, directory: PurePosixPath) -> None:
+    """Every existing part of ``directory`` is a directory (netpol renders files into it)."""
+    for part in (*reversed(directory.parents), directory):
+        here = root / part
+        if here.exists() and not here.is_dir():
+            raise RepoError(
+                f"{part} is a file, but netpol renders the component {directory}/ there",
+                hint="move the file away, or choose another components directory "
+                "(init --components-dir, or components_dir in netpol.yaml)",
+            )
+
+
 @dataclass
 class InitResult:
     plan: Plan
@@ -108,6 +127,11 @@ def plan_init(
     """Plan everything ``netpol init`` writes; nothing is written here."""
     plan = Plan()
     config_path = root / CONFIG_FILE
+    if config_path.exists() and not config_path.is_file():
+        raise RepoError(
+            f"{config_path} is not a file",
+            hint=f"netpol writes its configuration there; move the directory {CONFIG_FILE} away",
+        )
     if config_path.is_file() and not overwrite:
         config = load_config(config_path)
         layout = detect_layout(root, str(config.apps_dir), str(config.components_dir))
@@ -129,6 +153,8 @@ def plan_init(
             root, PurePosixPath(CONFIG_FILE), render_config(config).encode(), "netpol configuration"
         )
     adopted = []
+    for directory in (config.baseline_dir, config.default_deny_dir):
+        _require_directories(root, directory)
     for template, directory, answers in (
         (BASELINE, config.baseline_dir, config.baseline_answers()),
         (DEFAULT_DENY, config.default_deny_dir, config.default_deny_answers()),

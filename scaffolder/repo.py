@@ -94,7 +94,8 @@ class Repo:
             hint = (
                 f"did you mean {', '.join(close)}?"
                 if close
-                else "run 'netpol status' or list the apps directory"
+                else f"the namespaces are the directories of {self.config.apps_dir}/ "
+                "holding a kustomization.yaml"
             )
             raise RepoError(f"unknown namespace {name!r}: no {directory}/", hint=hint)
         found = find_kustomization(absolute)

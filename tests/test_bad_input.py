@@ -58,9 +58,282 @@ def _append(rel: str, text: str) -> Callable[[Path], None]:
 
 
 # --------------------------------------------------------------------------- global / CLI / config
+_UPGRADE = ("-C", "{repo}", "upgrade")
+_NS_WORDS = "is not a valid namespace name (lower-case letters, digits and '-', at most 63"
+
+
+def _config(id: str, body: str, fragment: str, args: tuple[str, ...] = _UPGRADE) -> Case:
+    """A bad netpol.yaml in an initialised tree: one line naming the key and what is allowed."""
+    return Case(id, "initialised", args, 1, fragment, prepare=_write("netpol.yaml", body))
+
+
 CLI_CASES = [
     Case("unknown-command", "initialised", ("frobnicate",), 2, "No such command"),
     Case("upgrade-without-config", "empty", ("-C", "{repo}", "upgrade"), 1, "no netpol.yaml"),
+    # netpol.yaml: every key with a bad value, unknown keys, syntax, shape
+    _config(
+        "config-gateway-namespace",
+        "version: 1\ngateway:\n  namespace: Net_Work\n",
+        f"netpol.yaml: gateway.namespace: 'Net_Work' {_NS_WORDS}",
+    ),
+    _config(
+        "config-dns-namespace",
+        "version: 1\ndns:\n  namespace: kube_system\n",
+        f"dns.namespace: 'kube_system' {_NS_WORDS}",
+    ),
+    _config(
+        "config-monitoring-namespace-too-long",
+        f"version: 1\nmonitoring:\n  namespace: {'a' * 64}\n",
+        f"monitoring.namespace: '{'a' * 57}...' {_NS_WORDS}",
+    ),
+    _config(
+        "config-out-of-scope-item",
+        "version: 1\nout_of_scope: [flux-system, Kube-System]\n",
+        f"out_of_scope[1]: 'Kube-System' {_NS_WORDS}",
+    ),
+    _config(
+        "config-out-of-scope-not-a-list",
+        "version: 1\nout_of_scope: flux-system\n",
+        "out_of_scope: 'flux-system' is not a list of namespace names",
+    ),
+    _config(
+        "config-out-of-scope-twice",
+        "version: 1\nout_of_scope: [a, a]\n",
+        "out_of_scope: 'a' is listed twice",
+    ),
+    _config(
+        "config-apiserver-port-range",
+        "version: 1\napiserver_port: 70000\n",
+        "apiserver_port: 70000 is not a valid port (a whole number from 1 to 65535)",
+    ),
+    _config(
+        "config-apiserver-port-string",
+        "version: 1\napiserver_port: '6443'\n",
+        "apiserver_port: '6443' is not a valid port",
+    ),
+    _config(
+        "config-mode",
+        "version: 1\nmode: yolo\n",
+        "mode: 'yolo' is not a valid mode (audit or enforce)",
+    ),
+    _config("config-mode-empty", "version: 1\nmode:\n", "mode: an empty value is not a valid mode"),
+    _config(
+        "config-version",
+        "version: 2\n",
+        "version: 2 is not a supported version: this netpol reads version 1",
+    ),
+    _config("config-no-version", "mode: audit\n", "missing key 'version'; add 'version: 1'"),
+    _config(
+        "config-apps-dir-outside",
+        "version: 1\napps_dir: ../elsewhere\n",
+        "apps_dir: '../elsewhere' is not a directory inside the repository",
+    ),
+    _config(
+        "config-components-dir-absolute",
+        "version: 1\ncomponents_dir: /srv/components\n",
+        "components_dir: '/srv/components' is not a directory inside the repository",
+    ),
+    _config(
+        "config-selector-empty",
+        "version: 1\ngateway:\n  selector: {}\n",
+        "gateway.selector: an empty mapping is not a mapping of at least one label",
+    ),
+    _config(
+        "config-selector-value-not-string",
+        "version: 1\ndns:\n  selector:\n    k8s-app: true\n",
+        "dns.selector.k8s-app: true is not a string",
+    ),
+    _config(
+        "config-section-not-mapping",
+        "version: 1\ndns: coredns\n",
+        "dns: 'coredns' is not a mapping with the keys namespace, selector",
+    ),
+    _config(
+        "config-github-repo",
+        "version: 1\ngithub:\n  repo: home-ops\n",
+        "github.repo: 'home-ops' is not a GitHub repository as owner/name",
+    ),
+    _config(
+        "config-github-base-empty",
+        "version: 1\ngithub:\n  base: ''\n",
+        "github.base: an empty string is not a branch name",
+    ),
+    _config(
+        "config-soak-hours",
+        "version: 1\nsoak_hours: -2\n",
+        "soak_hours: -2 is not a number of hours, 0 or more",
+    ),
+    _config(
+        "config-unknown-key",
+        "version: 1\nappsdir: kubernetes/apps\n",
+        "unknown key 'appsdir' (did you mean 'apps_dir'?)",
+    ),
+    _config(
+        "config-unknown-nested-key",
+        "version: 1\nmonitoring:\n  namspace: observability\n",
+        "monitoring: unknown key 'namspace' (did you mean 'namespace'?)",
+    ),
+    _config(
+        "config-flattened-key",
+        "version: 1\ngateway_namespace: network\n",
+        "unknown key 'gateway_namespace' (did you mean 'namespace' under 'gateway:'?)",
+    ),
+    _config(
+        "config-yaml-syntax",
+        "version: 1\ndns:\n  namespace: [unclosed\nmode: audit\n",
+        "netpol.yaml:4: expected ',' or ']'",
+    ),
+    _config("config-duplicate-key", "version: 1\nmode: audit\nmode: enforce\n", "duplicate key"),
+    _config("config-a-list", "- version: 1\n", "expected one YAML mapping (keys such as"),
+    _config("config-a-string", "version 1\n", "found a string"),
+    _config("config-empty", "", "netpol.yaml: the file is empty"),
+    _config("config-two-documents", "version: 1\n---\nversion: 1\n", "found 2 YAML documents"),
+    _config(
+        "config-bad-for-scaffold",
+        "version: 1\nmode: loud\n",
+        "mode: 'loud' is not a valid mode",
+        ("-C", "{repo}", "scaffold", "media"),
+    ),
+    _config(
+        "config-bad-for-init",
+        "version: 1\nmode: loud\n",
+        "mode: 'loud' is not a valid mode",
+        ("init", "{repo}"),
+    ),
+    _config(
+        "config-bad-json",
+        "version: 1\nmode: loud\n",
+        "mode: 'loud' is not a valid mode",
+        ("-C", "{repo}", "upgrade", "--json"),
+    ),
+    # -C and init REPO: a directory that exists (click usage errors, like a file)
+    Case(
+        "repo-option-missing",
+        "example",
+        ("-C", "{repo}/nonexistent", "upgrade"),
+        2,
+        "does not exist",
+    ),
+    Case("repo-option-file", "example", ("-C", "{repo}/README.md", "upgrade"), 2, "is a file"),
+    Case("init-missing-directory", "example", ("init", "{repo}/nonexistent"), 2, "does not exist"),
+    Case("init-on-a-file", "example", ("init", "{repo}/README.md"), 2, "is a file"),
+    Case("init-no-apps-dir", "empty", ("init", "{repo}"), 1, "no Flux apps directory"),
+    # init: directories inside the repository (was: internal error, exit 3)
+    Case(
+        "init-apps-dir-absolute-outside",
+        "example",
+        ("init", "--apps-dir", "/etc", "{repo}"),
+        1,
+        "--apps-dir /etc: must be a directory inside the repository",
+    ),
+    Case(
+        "init-apps-dir-parent",
+        "example",
+        ("init", "--apps-dir", "../outside", "{repo}"),
+        1,
+        "--apps-dir ../outside: must be a directory inside the repository",
+    ),
+    Case(
+        "init-apps-dir-missing",
+        "example",
+        ("init", "--apps-dir", "clusters/apps", "{repo}"),
+        1,
+        "the directory clusters/apps does not exist",
+    ),
+    Case(
+        "init-apps-dir-a-file",
+        "example",
+        ("init", "--apps-dir", "README.md", "{repo}"),
+        1,
+        "README.md is not a directory",
+    ),
+    Case(
+        "init-components-dir-tmp",
+        "example",
+        ("init", "--components-dir", "/tmp", "{repo}"),
+        1,
+        "--components-dir /tmp: must be a directory inside the repository",
+    ),
+    Case(
+        "init-json-apps-dir",
+        "example",
+        ("init", "--json", "--apps-dir", "/etc", "{repo}"),
+        1,
+        "must be a directory inside the repository",
+    ),
+    # bad option values: usage errors blamed on the option
+    Case(
+        "init-gateway-namespace",
+        "example",
+        ("init", "--gateway-namespace", "Bad_Name", "{repo}"),
+        2,
+        f"'--gateway-namespace': 'Bad_Name' {_NS_WORDS}",
+    ),
+    Case(
+        "init-apiserver-port-zero",
+        "example",
+        ("init", "--apiserver-port", "0", "{repo}"),
+        2,
+        "Invalid value for '--apiserver-port': 0 is not in the range 1<=x<=65535",
+    ),
+    Case(
+        "init-github-repo",
+        "example",
+        ("init", "--github-repo", "home-ops", "{repo}"),
+        2,
+        "'--github-repo': 'home-ops' is not a GitHub repository as owner/name",
+    ),
+    Case(
+        "init-json-apiserver-port",
+        "example",
+        ("init", "--json", "--apiserver-port", "0", "{repo}"),
+        2,
+        "'--apiserver-port'",
+    ),
+    Case(
+        "init-mode-choice",
+        "example",
+        ("init", "--mode", "loud", "{repo}"),
+        2,
+        "'loud' is not one of",
+    ),
+    # usage
+    Case(
+        "completion-powershell",
+        "empty",
+        ("completion", "powershell"),
+        2,
+        "'powershell' is not one of",
+    ),
+    Case("completion-no-shell", "empty", ("completion",), 2, "Missing argument 'SHELL'"),
+    Case(
+        "scaffold-no-namespace",
+        "initialised",
+        ("-C", "{repo}", "scaffold"),
+        2,
+        "no namespace given",
+    ),
+    Case(
+        "scaffold-namespaces-and-all",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "media", "--all"),
+        2,
+        "give namespaces or --all, not both",
+    ),
+    Case(
+        "scaffold-json-no-namespace",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "--json"),
+        2,
+        "no namespace given",
+    ),
+    Case(
+        "upgrade-json-without-config",
+        "empty",
+        ("-C", "{repo}", "upgrade", "--json"),
+        1,
+        "no netpol.yaml",
+    ),
 ]
 
 # --------------------------------------------------------------------------- scaffold

@@ -94,18 +94,28 @@ def test_init_adopts_hand_made_components(example_repo: Path, netpol) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--monitoring-namespace", "Media_1"), "monitoring.namespace: 'Media_1' does not match"),
-        (("--apiserver-port", "70000"), "apiserver_port: 70000 is greater than the maximum"),
-        (("--gateway-namespace", "-bad-"), "gateway.namespace"),
+        (
+            ("--monitoring-namespace", "Media_1"),
+            "Invalid value for '--monitoring-namespace': 'Media_1' is not a valid namespace name "
+            "(lower-case letters, digits and '-', at most 63 characters)",
+        ),
+        (("--apiserver-port", "70000"), "Invalid value for '--apiserver-port'"),
+        (("--apiserver-port", "0"), "Invalid value for '--apiserver-port'"),
+        (("--gateway-namespace", "-bad-"), "Invalid value for '--gateway-namespace': '-bad-'"),
+        (("--github-repo", "nope"), "Invalid value for '--github-repo': 'nope' is not a GitHub"),
+        (("--base", ""), "Invalid value for '--base': '' is not a branch name"),
     ],
 )
 def test_init_rejects_bad_answers(
     example_repo: Path, netpol, args: tuple[str, ...], message: str
 ) -> None:
+    """A bad option value is a usage error blamed on the option, not on netpol.yaml."""
     before = snapshot(example_repo)
     result = netpol("init", *args, example_repo)
-    assert result.exit_code == 1
+    assert result.exit_code == 2, result.stderr
     assert message in result.stderr
+    assert "Usage: netpol init" in result.stderr
+    assert "netpol.yaml" not in result.stderr and "command line" not in result.stderr
     assert snapshot(example_repo) == before
 
 
@@ -113,7 +123,65 @@ def test_init_with_invalid_existing_config_fails_clearly(example_repo: Path, net
     (example_repo / "netpol.yaml").write_text("version: 1\nmode: loud\n")
     result = netpol("init", example_repo)
     assert result.exit_code == 1
-    assert "netpol.yaml: mode: 'loud' is not one of" in result.stderr
+    assert "netpol.yaml: mode: 'loud' is not a valid mode (audit or enforce)" in result.stderr
+    assert "--force" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--apps-dir", "/etc"), "--apps-dir /etc: must be a directory inside the repository"),
+        (("--apps-dir", "../outside"), "--apps-dir ../outside: must be a directory inside"),
+        (("--apps-dir", "clusters/apps"), "the directory clusters/apps does not exist"),
+        (("--apps-dir", "README.md"), "--apps-dir README.md: README.md is not a directory"),
+        (("--components-dir", "/tmp"), "--components-dir /tmp: must be a directory inside"),
+        (("--components-dir", "../x"), "--components-dir ../x: must be a directory inside"),
+        (("--components-dir", "README.md/c"), "README.md is not a directory"),
+    ],
+)
+def test_init_directories_must_be_inside_the_repository(
+    example_repo: Path, netpol, args: tuple[str, ...], message: str
+) -> None:
+    """Regression: '--apps-dir /etc' was an internal error (FileNotFoundError, exit 3)."""
+    before = snapshot(example_repo)
+    result = netpol("init", *args, example_repo)
+    assert result.exit_code == 1, result.stderr
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "internal error" not in result.stderr
+    assert snapshot(example_repo) == before
+
+
+def test_init_accepts_an_absolute_apps_dir_inside_the_repository(
+    example_repo: Path, netpol
+) -> None:
+    result = netpol("init", "--apps-dir", example_repo / "kubernetes/apps/", example_repo)
+    assert result.exit_code == 0, result.stderr
+    assert "apps_dir: kubernetes/apps\n" in (example_repo / "netpol.yaml").read_text()
+
+
+def test_init_apps_dir_symlinked_outside_is_refused(
+    example_repo: Path, tmp_path: Path, netpol
+) -> None:
+    outside = tmp_path / "outside"
+    (outside / "web").mkdir(parents=True)
+    (outside / "web/kustomization.yaml").write_text("resources: []\n")
+    (example_repo / "elsewhere").symlink_to(outside)
+    result = netpol("init", "--apps-dir", "elsewhere", example_repo)
+    assert result.exit_code == 1
+    assert "must be a directory inside the repository" in result.stderr
+
+
+@pytest.mark.parametrize("where", ["missing", "file"])
+def test_init_on_a_missing_directory_or_a_file_is_a_usage_error(
+    tmp_path: Path, netpol, where: str
+) -> None:
+    target = tmp_path / "nope"
+    if where == "file":
+        target.write_text("x\n")
+    result = netpol("init", target)
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr if where == "missing" else "is a file" in result.stderr
 
 
 def test_init_on_a_repo_without_apps_dir(tmp_path: Path, netpol) -> None:
@@ -285,3 +353,38 @@ def test_init_options_are_not_silently_ignored(initialised_repo: Path, netpol) -
     assert (
         "enableDefaultDeny" in (initialised_repo / DEFAULT_DENY / "default-deny.yaml").read_text()
     )
+
+
+@pytest.mark.parametrize(
+    ("file", "message"),
+    [
+        ("kubernetes/components", "kubernetes/components is a file, but netpol renders"),
+        (
+            "kubernetes/components/network-policy/baseline",
+            "kubernetes/components/network-policy/baseline is a file, but netpol renders",
+        ),
+    ],
+)
+def test_init_with_a_file_where_a_component_goes(
+    example_repo: Path, netpol, file: str, message: str
+) -> None:
+    """Regression: an internal error (NotADirectoryError, exit 3)."""
+    target = example_repo / file
+    if target.is_dir():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("not a directory\n")
+    before = snapshot(example_repo)
+    result = netpol("init", example_repo)
+    assert result.exit_code == 1, result.stderr
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert snapshot(example_repo) == before
+
+
+def test_init_with_a_directory_named_netpol_yaml(example_repo: Path, netpol) -> None:
+    """Regression: an internal error (IsADirectoryError, exit 3)."""
+    (example_repo / "netpol.yaml").mkdir()
+    result = netpol("init", example_repo)
+    assert result.exit_code == 1, result.stderr
+    assert "netpol.yaml is not a file" in result.stderr

@@ -202,8 +202,6 @@ def test_allow_fqdn(initialised_repo: Path, netpol) -> None:
         (("kube-system",), "out of scope", 1),
         (("media", "--allow-fqdn", "nonsense"), "expected [APP=]HOST:PORT", 1),
         (("media", "--allow-fqdn", "api.example.com:443"), "say which one", 1),
-        ((), "no namespace given", 1),
-        (("media", "--all"), "not both", 1),
     ],
 )
 def test_bad_input_is_one_line_and_changes_nothing(

@@ -9,10 +9,11 @@ import click
 
 from .. import options
 from ..output import info, report, working
+from .completion import complete_namespaces
 
 
 @click.command("scaffold")
-@click.argument("namespaces", nargs=-1)
+@click.argument("namespaces", nargs=-1, shell_complete=complete_namespaces)
 @click.option(
     "--all",
     "all_",
@@ -90,6 +91,10 @@ def command(
     """
     from ..scaffold import FqdnAllow, ScaffoldOptions, plan_scaffold, select_namespaces
 
+    if all_ and namespaces:
+        raise click.UsageError("give namespaces or --all, not both")
+    if not all_ and not namespaces:
+        raise click.UsageError("no namespace given: name one or more namespaces, or pass --all")
     allows = [FqdnAllow.parse(f) for f in fqdns]
     removes = [FqdnAllow.parse(r, "--remove-fqdn") for r in removals]
     repo = app.load_repo()
