@@ -218,11 +218,13 @@ def _wants_json_from_environment(command: click.Command, name: str | None) -> bo
 
 
 def _environment_names(command: click.Command, cmd_name: str) -> None:
-    """Every option reads ``NETPOL_<COMMAND>_<OPTION>`` and, failing that, ``NETPOL_<OPTION>``
-    (``NETPOL_DRY_RUN=1`` makes every writing command a dry run)."""
+    """Every option reads ``NETPOL_<COMMAND>_<OPTION>`` and, failing that, ``NETPOL_<OPTION>``,
+    named after its long flag (``NETPOL_DRY_RUN=1`` makes every writing command a dry run,
+    ``NETPOL_JSON=1`` is ``--json``)."""
     for param in command.params:
         if isinstance(param, click.Option) and param.envvar is None and param.name:
-            option = param.name.upper()
+            flags = [o for o in param.opts if o.startswith("--")]
+            option = (max(flags, key=len)[2:] if flags else param.name).upper().replace("-", "_")
             command_name = cmd_name.upper().replace("-", "_")
             param.envvar = [f"NETPOL_{command_name}_{option}", f"NETPOL_{option}"]
 

@@ -238,7 +238,7 @@ def test_json_usage_errors(netpol, tmp_path: Path, monkeypatch, args, fragment) 
 
 
 def test_json_from_the_environment(netpol, tmp_path: Path) -> None:
-    result = netpol("-C", tmp_path, "upgrade", env={"NETPOL_UPGRADE_AS_JSON": "1"})
+    result = netpol("-C", tmp_path, "upgrade", env={"NETPOL_UPGRADE_JSON": "1"})
     assert result.exit_code == 1
     assert json.loads(result.stdout)["exit_code"] == 1
 
