@@ -18,34 +18,51 @@ ORIGINAL = (
     "  - ./jellyfin/ks.yaml\n"
     "  - ./sonarr/ks.yaml  # tv\n"
 )
+COMPONENT = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+FLUX_KS = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+
+
+def _ns(root: Path) -> Path:
+    """A repository (``.git``) whose media namespace holds ORIGINAL; entries exist."""
+    build_file_tree(
+        root,
+        {
+            ".git/HEAD": "ref: refs/heads/main\n",
+            "kubernetes/apps/media/kustomization.yaml": ORIGINAL,
+            **{f"kubernetes/apps/media/{a}/ks.yaml": FLUX_KS for a in ("jellyfin", "sonarr")},
+            **{f"kubernetes/apps/media/{a}/ks.yaml": FLUX_KS for a in ("radarr", "zz")},
+            "kubernetes/components/network-policy/baseline/kustomization.yaml": COMPONENT,
+        },
+    )
+    return root / "kubernetes/apps/media"
 
 
 def test_add_component_keeps_every_other_byte(tmp_path: Path, netpol) -> None:
-    build_file_tree(tmp_path, {"kustomization.yaml": ORIGINAL})
+    ns = _ns(tmp_path)
     result = netpol(
         "edit",
-        tmp_path / "kustomization.yaml",
+        ns / "kustomization.yaml",
         "--add-component",
         "../../components/network-policy/baseline",
     )
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "kustomization.yaml").read_text() == ORIGINAL.replace(
+    assert (ns / "kustomization.yaml").read_text() == ORIGINAL.replace(
         "resources:\n", "components:\n  - ../../components/network-policy/baseline\nresources:\n"
     )
 
 
 def test_repeatable_flags_and_directory_argument(tmp_path: Path, netpol) -> None:
-    build_file_tree(tmp_path, {"kustomization.yaml": ORIGINAL})
+    ns = _ns(tmp_path)
     result = netpol(
         "edit",
-        tmp_path,
+        ns,
         "--add-resource",
         "./radarr/ks.yaml",
         "--remove-resource",
         "./jellyfin/ks.yaml",
     )
     assert result.exit_code == 0, result.output
-    text = (tmp_path / "kustomization.yaml").read_text()
+    text = (ns / "kustomization.yaml").read_text()
     assert "./jellyfin/ks.yaml" not in text
     assert "  - ./radarr/ks.yaml\n  - ./sonarr/ks.yaml  # tv\n" in text
     assert "# the apps\n" in text
@@ -62,16 +79,15 @@ def test_noop_exits_zero_and_says_so(tmp_path: Path, netpol) -> None:
 
 
 def test_dry_run_prints_diff_and_writes_nothing(tmp_path: Path, netpol) -> None:
-    build_file_tree(tmp_path, {"kustomization.yaml": ORIGINAL})
-    result = netpol("edit", tmp_path, "--add-resource", "./zz/ks.yaml", "--dry-run")
+    ns = _ns(tmp_path)
+    result = netpol("edit", ns, "--add-resource", "./zz/ks.yaml", "--dry-run")
     assert result.exit_code == 0
     assert "+  - ./zz/ks.yaml\n" in result.stdout
-    assert (tmp_path / "kustomization.yaml").read_text() == ORIGINAL
+    assert (ns / "kustomization.yaml").read_text() == ORIGINAL
 
 
 def test_json_output(tmp_path: Path, netpol) -> None:
-    build_file_tree(tmp_path, {"kustomization.yaml": ORIGINAL})
-    result = netpol("edit", tmp_path, "--add-resource", "./zz/ks.yaml", "--json")
+    result = netpol("edit", _ns(tmp_path), "--add-resource", "./zz/ks.yaml", "--json")
     data = json.loads(result.stdout)
     assert data["changes"][0]["path"] == "kustomization.yaml"
     assert data["changes"][0]["action"] == "update"
