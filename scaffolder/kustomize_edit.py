@@ -11,8 +11,9 @@ Rules:
 
 * **Where an entry goes.** Into a sorted list (compared by :func:`normalize_entry`,
   case-insensitively) at its sorted place, otherwise at the end. A one-entry list counts
-  as sorted (190 real edits replayed: owners insert at the sorted place there too). Inserted above the
-  comment lines directly above the entry it precedes, since those describe that entry.
+  as sorted (190 real edits replayed: owners insert at the sorted place there too).
+  Inserted above the comment lines directly above the entry it precedes, since those
+  describe that entry.
 * **Missing key.** ``components:`` is created right before ``resources:`` (above the comment
   block that describes it), else after ``namespace:``, else at the end; ``resources:`` is
   created at the end. Lists are indented like the file's other block lists (default: two
@@ -22,6 +23,11 @@ Rules:
   otherwise leaves ``key: []``.
 * **Line endings.** New lines use the file's (CRLF stays CRLF); a missing final newline
   stays missing.
+* **Entries.** An added entry is one non-empty line (:func:`check_entry`); it is written
+  plain when plain re-parses to the very string, else quoted, and the re-parse must hold
+  it exactly. ``netpol edit`` also vets it against the tree (:func:`check_target`).
+* **Files.** One document, a kustomize Kustomization/Component; anchors or aliases on the
+  edited key are refused.
 * **Idempotent.** Adding a present entry (``./a/`` equals ``a``) or removing an absent one
   changes nothing and says so.
 """
@@ -118,6 +124,8 @@ def check_entry(op: Op) -> None:
     for c in entry:
         if unicodedata.category(c) == "Cc" or c == "\ufeff":
             raise EditError(f"{what}: it contains the control character U+{ord(c):04X}")
+        if unicodedata.category(c) == "Cs" or c in "\ufffe\uffff":  # e.g. undecodable bytes
+            raise EditError(f"{what}: it contains U+{ord(c):04X}, which YAML text cannot hold")
     if entry != entry.strip():
         raise EditError(f"{what}: it has leading or trailing whitespace")
     if entry.startswith("#") or re.search(r"\s#", entry):
@@ -406,15 +414,23 @@ def _render_scalar(entry: str, style: str | None, *, flow: bool = False) -> str:
     if style == "'" and "'" not in entry:
         return f"'{entry}'"
     if style == '"':
-        return json.dumps(entry)
+        return _double_quoted(entry)
     context = f"[{entry}]" if flow else f"- {entry}\n"
     try:
         plain_ok = yaml.load(context, Loader=yaml.CSafeLoader) == [entry]
     except yaml.YAMLError:
         plain_ok = False
     return (
-        entry if plain_ok and ", " not in entry and not entry.endswith(",") else json.dumps(entry)
+        entry
+        if plain_ok and ", " not in entry and not entry.endswith(",")
+        else _double_quoted(entry)
     )
+
+
+def _double_quoted(entry: str) -> str:
+    """A YAML double-quoted scalar: JSON's escapes of ``"`` and ``\\``, other characters as
+    they are (YAML has no surrogate pairs, so ``\\ud83d\\ude00`` would not re-parse)."""
+    return json.dumps(entry, ensure_ascii=False)
 
 
 def _find_key(root: yaml.MappingNode, name: str) -> tuple[yaml.ScalarNode, yaml.Node] | None:
@@ -615,7 +631,11 @@ def _create_key(ed: _Editor, root: yaml.MappingNode, op: Op) -> str:
 
 def _verify(before: str, after: str, ops: Sequence[Op], source: str) -> None:
     """The data must differ by exactly the requested entries."""
-    old_docs, new_docs = _data(before), _data(after)
+    try:
+        old_docs, new_docs = _data(before), _data(after)
+    except yaml.YAMLError as exc:
+        problem = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
+        raise EditError(f"{source}: the edit would not re-parse ({problem}); refused") from exc
     if len(old_docs) != len(new_docs):
         raise EditError(f"{source}: the edit would change the number of YAML documents; refused")
     for old, new in zip(old_docs, new_docs, strict=True):

@@ -327,6 +327,8 @@ def test_real_files_round_trip_byte_for_byte(path: Path) -> None:
         ("a\x00b", "control character U+0000"),
         ("a\x7fb", "control character U+007F"),
         ("\ufeffa", "control character U+FEFF"),
+        ("a\udcffb", "U+DCFF, which YAML text cannot hold"),
+        ("a\ufffe", "U+FFFE, which YAML text cannot hold"),
         (" ./a", "leading or trailing whitespace"),
         ("./a ", "leading or trailing whitespace"),
         ("#comment", "starts a YAML comment"),
@@ -360,7 +362,7 @@ def test_a_refused_entry_stops_every_op() -> None:
     [
         "null", "~", "true", "no", "123", "0o17", "1e3", "*x", "&a", "!t", "[a]", "{a}", "a: b",
         "- a", "'q'", '"q"', "a,b", "a, b", "a]b", "a}b", "%x", "@x", "`x", "? x", "|", ">",
-        "a:", "a#b", "é/ü.yaml", "dir with space/x.yaml", "a'b", 'a"b', "\\x",
+        "a:", "a#b", "é/ü.yaml", "é: x", "😀: x", "a\\b: c", "dir with space/x.yaml", "a'b", 'a"b', "\\x",
     ],
 )  # fmt: skip
 def test_entries_yaml_would_reinterpret_are_quoted_and_reparse_exactly(entry: str) -> None:
