@@ -170,6 +170,14 @@ def check_target(op: Op, kustomization: Path, repo_root: Path | None) -> None:
             raise EditError(
                 f"{what}: it leaves the repository {root} through a symlink (resolves to {real})"
             )
+    try:
+        _check_local(op, what, kustomization, base, real)
+    except OSError as exc:
+        raise EditError(f"{what}: cannot inspect {real} ({exc.strerror or exc})") from exc
+
+
+def _check_local(op: Op, what: str, kustomization: Path, base: Path, real: Path) -> None:
+    """The kustomize rules of :func:`check_target` on the resolved ``real`` target."""
     if not real.exists():
         raise EditError(f"{what}: {real} does not exist, so kustomize could not build this")
     if real.is_file():
