@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 
+from .config import CONFIG_FILE
 from .errors import RepoError
 from .fsutil import relpath
-from .kustomize_edit import Op, edit_text
+from .kustomize_edit import Op, check_target, edit_text
 from .plan import FileChange, Plan
-from .repo import find_kustomization
+from .repo import find_kustomization, find_root
 from .yamlio import read_text
 
 
@@ -18,35 +19,66 @@ def resolve_kustomization(file: Path) -> Path:
     if file.is_dir():
         found = find_kustomization(file)
         if found is None:
-            raise RepoError(f"{file}: no kustomization.yaml in this directory")
+            raise RepoError(
+                f"{file}: a directory without kustomization.yaml, kustomization.yml or Kustomization",
+                hint="give a kustomization file or its directory",
+            )
         return found
     if not file.exists():
         raise RepoError(f"{file}: no such file", hint="give a kustomization.yaml or its directory")
+    if not file.is_file():
+        raise RepoError(f"{file}: not a regular file", hint="give a kustomization.yaml")
     return file
 
 
+def repository_root(directory: Path) -> Path | None:
+    """The repository holding ``directory``: the nearest directory upward with
+    ``netpol.yaml``, else with ``.git``; None when there is neither."""
+    root = find_root(directory)
+    return root if (root / CONFIG_FILE).is_file() or (root / ".git").exists() else None
+
+
 def plan_kustomization_edit(file: Path, ops: Sequence[Op]) -> tuple[Plan, Path]:
-    """Plan the edits of one kustomization file given on the command line."""
+    """Plan the edits of one kustomization file given on the command line.
+
+    Each added local entry must be one ``kustomize build`` accepts and stay inside the
+    repository (:func:`~scaffolder.kustomize_edit.check_target`)."""
     path = resolve_kustomization(file)
     root = path.parent.resolve()
     plan = Plan()
     rel = relpath(root, path.resolve())
-    messages = add_text_edit(plan, root, rel, ops, reason="netpol edit")
+    repo = repository_root(root)
+
+    def check(op: Op) -> None:
+        check_target(op, root / rel, repo)
+
+    messages = add_text_edit(
+        plan, root, rel, ops, reason="netpol edit", check=check, source=str(path)
+    )
     plan.notes.extend(f"{rel}: {m}" for m in messages)
     return plan, root
 
 
 def add_text_edit(
-    plan: Plan, root: Path, rel: PurePosixPath, ops: Sequence[Op], *, reason: str
+    plan: Plan,
+    root: Path,
+    rel: PurePosixPath,
+    ops: Sequence[Op],
+    *,
+    reason: str,
+    check: Callable[[Op], None] | None = None,
+    source: str | None = None,
 ) -> list[str]:
-    """Apply ``ops`` to the (possibly already planned) content of ``rel``; returns messages."""
+    """Apply ``ops`` to the (possibly already planned) content of ``rel``; returns messages.
+    ``check`` vets each entry actually added (see :func:`~scaffolder.kustomize_edit.edit_text`);
+    ``source`` names the file in messages (default: ``rel``)."""
     path = root / rel
     pending = plan.pending(rel)
     original = read_text(path) if path.exists() else None
     current = pending.decode("utf-8") if pending is not None else original
     if current is None:
         raise RepoError(f"{rel}: no such file")
-    result = edit_text(current, ops, source=str(rel))
+    result = edit_text(current, ops, source=source or str(rel), check=check)
     if result.changed:
         old = original.encode("utf-8") if original is not None else None
         plan.add(FileChange(rel, old, result.text.encode("utf-8"), reason))

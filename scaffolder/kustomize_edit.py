@@ -10,8 +10,10 @@ entry, or the edit is refused.
 Rules:
 
 * **Where an entry goes.** Into a sorted list (compared by :func:`normalize_entry`,
-  case-insensitively) at its sorted place, otherwise at the end. Inserted above the
-  comment lines directly above the entry it precedes, since those describe that entry.
+  case-insensitively) at its sorted place, otherwise at the end. A one-entry list counts
+  as sorted (190 real edits replayed: owners insert at the sorted place there too).
+  Inserted above the comment lines directly above the entry it precedes, since those
+  describe that entry.
 * **Missing key.** ``components:`` is created right before ``resources:`` (above the comment
   block that describes it), else after ``namespace:``, else at the end; ``resources:`` is
   created at the end. Lists are indented like the file's other block lists (default: two
@@ -21,6 +23,11 @@ Rules:
   otherwise leaves ``key: []``.
 * **Line endings.** New lines use the file's (CRLF stays CRLF); a missing final newline
   stays missing.
+* **Entries.** An added entry is one non-empty line (:func:`check_entry`); it is written
+  plain when plain re-parses to the very string, else quoted, and the re-parse must hold
+  it exactly. ``netpol edit`` also vets it against the tree (:func:`check_target`).
+* **Files.** One document, a kustomize Kustomization/Component; anchors or aliases on the
+  edited key are refused.
 * **Idempotent.** Adding a present entry (``./a/`` equals ``a``) or removing an absent one
   changes nothing and says so.
 """
@@ -28,10 +35,13 @@ Rules:
 from __future__ import annotations
 
 import json
+import os
 import posixpath
-from collections.abc import Sequence
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 import yaml
@@ -43,6 +53,7 @@ from .yamlio import check_duplicates, detect_newline, read_text
 Key = Literal["components", "resources"]
 KEYS: tuple[Key, ...] = ("components", "resources")
 _KUSTOMIZE_KINDS = {"Kustomization", "Component"}
+_KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
 @dataclass(frozen=True)
@@ -78,13 +89,174 @@ def relative_entry(kustomization: Path, target: Path) -> str:
     return Path(posixpath.relpath(target.as_posix(), kustomization.parent.as_posix())).as_posix()
 
 
+# --------------------------------------------------------------------------- entry checks
+
+# A URL scheme (https://, ssh://, oci://, file://), git@host:..., git::..., a well-known git
+# host, or kustomize's remote query parameters: kustomize fetches these, netpol keeps them.
+_REMOTE = re.compile(
+    r"^(?:[A-Za-z][A-Za-z0-9+.-]*://|git@|git::|(?:github\.com|gitlab\.com|bitbucket\.org)/)"
+    r"|[?&](?:ref|version|timeout|submodules)="
+)
+_LINE_BREAKS = {"\n", "\r", "\x85", "\u2028", "\u2029"}
+
+
+def is_remote(entry: str) -> bool:
+    """Whether ``entry`` is a remote reference (URL, git repository, OCI artifact)."""
+    return _REMOTE.search(entry) is not None
+
+
+def check_entry(op: Op) -> None:
+    """Refuse an entry that cannot be one list item of a kustomization.
+
+    Added entries must be non-empty and one line: no line break, no control character
+    (tab included), no leading or trailing whitespace, and no ``#`` that YAML would read
+    as a comment (at the start, or after whitespace). Anything else that YAML would
+    re-interpret (``null``, ``*x``, ``[a]``, ``a: b``...) is quoted when written. A removed
+    entry only has to be non-empty."""
+    entry = op.entry
+    what = f"cannot {op.action} {entry!r} {'to' if op.action == 'add' else 'from'} {op.key}"
+    if not entry.strip():
+        raise EditError(f"{what}: the entry is {'empty' if not entry else 'only whitespace'}")
+    if op.action == "remove":
+        return
+    if any(c in _LINE_BREAKS for c in entry):
+        raise EditError(f"{what}: it contains a line break; an entry is one line")
+    for c in entry:
+        if unicodedata.category(c) == "Cc" or c == "\ufeff":
+            raise EditError(f"{what}: it contains the control character U+{ord(c):04X}")
+        if unicodedata.category(c) == "Cs" or c in "\ufffe\uffff":  # e.g. undecodable bytes
+            raise EditError(f"{what}: it contains U+{ord(c):04X}, which YAML text cannot hold")
+    if entry != entry.strip():
+        raise EditError(f"{what}: it has leading or trailing whitespace")
+    if entry.startswith("#") or re.search(r"\s#", entry):
+        raise EditError(f"{what}: a '#' at its start or after a space starts a YAML comment")
+
+
+def check_target(op: Op, kustomization: Path, repo_root: Path | None) -> None:
+    """Refuse a local entry that ``kustomize build`` would refuse, or that leaves the repository.
+
+    kustomize resolves an entry against the kustomization's directory (lexically, then
+    symlinks) and, with its default load restrictor ``LoadRestrictionsRootOnly``, refuses
+    *files* outside that directory while *directories* (other kustomizations, components)
+    may be anywhere. So, for an added entry that is not remote (:func:`is_remote`):
+
+    * an absolute path is refused (kustomize: "new root cannot be absolute");
+    * with a repository root (``netpol.yaml`` or ``.git`` above), a path leaving it,
+      lexically or through a symlink, is refused: Flux builds from the repository alone;
+    * it must exist;
+    * a file is a resource only (components are directories) and must be in or below the
+      kustomization's directory, after symlinks;
+    * a directory must not be the kustomization's own or a parent (kustomize: "cycle
+      detected"), must hold a kustomization file, and its kind must fit the key:
+      ``Component`` under ``components:``, anything else under ``resources:``.
+    """
+    entry = op.entry
+    if op.action != "add" or is_remote(entry):
+        return
+    what = f"cannot add {entry!r} to {op.key}"
+    if entry.startswith("/") or Path(entry).is_absolute():
+        raise EditError(
+            f"{what}: an absolute path; kustomize refuses them (give it relative to {kustomization.name})"
+        )
+    base = Path(os.path.realpath(kustomization.parent))
+    lexical = Path(os.path.normpath(base / entry))
+    real = Path(os.path.realpath(lexical))
+    if repo_root is not None:
+        root = Path(os.path.realpath(repo_root))
+        if _climbs_out(base, entry, root) or not lexical.is_relative_to(root):
+            # Even `../../../home-ops/x` back in: Flux's checkout has another directory name.
+            raise EditError(f"{what}: its '..' leave the repository {root} (resolves to {lexical})")
+        if not real.is_relative_to(root):
+            raise EditError(
+                f"{what}: it leaves the repository {root} through a symlink (resolves to {real})"
+            )
+    try:
+        _check_local(op, what, kustomization, base, real)
+    except OSError as exc:
+        raise EditError(f"{what}: cannot inspect {real} ({exc.strerror or exc})") from exc
+
+
+def _check_local(op: Op, what: str, kustomization: Path, base: Path, real: Path) -> None:
+    """The kustomize rules of :func:`check_target` on the resolved ``real`` target."""
+    if not real.exists():
+        raise EditError(f"{what}: {real} does not exist, so kustomize could not build this")
+    if real.is_file():
+        if op.key == "components":
+            raise EditError(
+                f"{what}: it is a file; a component is a directory with a kustomization of kind Component"
+            )
+        if not real.is_relative_to(base):
+            raise EditError(
+                f"{what}: {real} is a file outside the kustomization's directory {base}; "
+                "kustomize's default load restrictor (LoadRestrictionsRootOnly) refuses it "
+                "(reference a directory with its own kustomization instead)"
+            )
+        if real == Path(os.path.realpath(kustomization)):
+            raise EditError(f"{what}: it is this kustomization file itself")
+        return
+    if not real.is_dir():
+        raise EditError(f"{what}: {real} is neither a file nor a directory")
+    if base.is_relative_to(real):
+        raise EditError(
+            f"{what}: {real} is this kustomization's own directory or a parent of it; "
+            "kustomize refuses the cycle"
+        )
+    target = next(
+        (real / n for n in _KUSTOMIZATION_NAMES if (real / n).is_file()),
+        None,
+    )
+    if target is None:
+        raise EditError(
+            f"{what}: the directory {real} has no kustomization.yaml, kustomization.yml or "
+            "Kustomization, so kustomize could not build it"
+        )
+    kind = _kind_of(target)
+    if kind is None:
+        return
+    if op.key == "components" and kind != "Component":
+        raise EditError(
+            f"{what}: {target} is a {kind}; components: takes kind Component "
+            "(add it under resources:)"
+        )
+    if op.key == "resources" and kind == "Component":
+        raise EditError(f"{what}: {target} is a Component; add it under components:")
+
+
+def _climbs_out(base: Path, entry: str, root: Path) -> bool:
+    """Whether ``entry``, walked from ``base`` part by part, ever goes above ``root``."""
+    if not base.is_relative_to(root):
+        return True
+    depth = len(base.relative_to(root).parts)
+    for part in PurePosixPath(entry).parts:
+        depth += -1 if part == ".." else 0 if part == "." else 1
+        if depth < 0:
+            return True
+    return False
+
+
+def _kind_of(path: Path) -> str | None:
+    """The kind of a kustomization file (kustomize's default: Kustomization); None if unreadable."""
+    try:
+        for doc in yaml.load_all(read_text(path), Loader=yaml.CSafeLoader):
+            if isinstance(doc, dict):
+                kind = doc.get("kind", "Kustomization")
+                return kind if isinstance(kind, str) else None
+            return None
+    except (yaml.YAMLError, YamlError):
+        return None
+    return None
+
+
 # --------------------------------------------------------------------------- parsing
 
 
 def _compose(text: str, source: str) -> list[yaml.Node]:
     try:
-        return [
-            node for node in yaml.compose_all(text, Loader=yaml.CSafeLoader) if node is not None
+        return [  # an empty document (`---` alone) is a null scalar: no document at all
+            node
+            for node in yaml.compose_all(text, Loader=yaml.CSafeLoader)
+            if node is not None
+            and not (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"))
         ]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -114,20 +286,70 @@ def _scalar(mapping: yaml.MappingNode, name: str) -> str | None:
 
 
 def _find_root(nodes: list[yaml.Node], source: str) -> tuple[int, yaml.MappingNode]:
-    candidates = []
-    for index, node in enumerate(nodes):
-        if isinstance(node, yaml.MappingNode):
-            if _scalar(node, "kind") in _KUSTOMIZE_KINDS:
-                return index, node
-            if (
-                any(isinstance(k, yaml.ScalarNode) and k.value in KEYS for k, _ in node.value)
-                or _scalar(node, "kind") is None
-            ):
-                candidates.append((index, node))
-    if candidates:
-        return candidates[0]
-    shape = "empty" if not nodes else type(nodes[0]).__name__.replace("Node", "").lower()
-    raise YamlError(source, f"not a kustomization: expected a mapping, found {shape}")
+    """The kustomization's mapping: the file's one document, a kustomize Kustomization or
+    Component (``apiVersion``/``kind`` may be omitted, as kustomize allows)."""
+    if len(nodes) > 1:
+        # kustomize reads only the first document of a kustomization file.
+        raise YamlError(
+            source,
+            f"{len(nodes)} YAML documents; a kustomization is one document "
+            "(kustomize reads only the first), the second starts here",
+            line=int(nodes[1].start_mark.line) + 1,
+        )
+    if not nodes or not isinstance(nodes[0], yaml.MappingNode):
+        shape = "empty" if not nodes else type(nodes[0]).__name__.replace("Node", "").lower()
+        raise YamlError(source, f"not a kustomization: expected a mapping, found {shape}")
+    root = nodes[0]
+    kind, api = _scalar(root, "kind"), _scalar(root, "apiVersion")
+    group = api.split("/", 1)[0] if api is not None else None
+    if (kind is None or kind in _KUSTOMIZE_KINDS) and group in (None, "kustomize.config.k8s.io"):
+        return 0, root
+    if kind is not None and kind not in _KUSTOMIZE_KINDS:
+        raise EditError(
+            f"{source} is a {kind}, not a kustomization (apiVersion: {api or '-'}); "
+            "netpol edits kustomize.config.k8s.io Kustomization/Component files"
+        )
+    if kind is not None and group is not None and "fluxcd.io" in group:
+        raise EditError(
+            f"{source} is a Flux {kind} ({api}), not a kustomization; "
+            "edit the kustomization.yaml in the directory its spec.path names"
+        )
+    raise EditError(
+        f"{source} is not a kustomization: kind {kind or '-'} with apiVersion {api} "
+        "(kustomize wants kustomize.config.k8s.io/v1beta1 Kustomization or "
+        "kustomize.config.k8s.io/v1alpha1 Component)"
+    )
+
+
+def _anchor_problem(text: str, key: str) -> tuple[str, int] | None:
+    """The first YAML anchor or alias on ``key`` or inside its value (and its line), if any.
+
+    Walks libyaml's events of the (single) document's root mapping: the key's own event and
+    every event of its value. An alias's node would carry the anchor's marks, so nodes
+    cannot tell where an alias is written; events can."""
+    depth = 0  # collection nesting; the root mapping's keys and values are at depth 1
+    position = 0  # index among the root mapping's keys and values
+    capturing = False
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if isinstance(event, yaml.DocumentStartEvent):
+            depth, position, capturing = 0, 0, False
+            continue
+        if isinstance(event, yaml.NodeEvent) and depth == 1 and position % 2 == 0:
+            capturing = isinstance(event, yaml.ScalarEvent) and event.value == key
+        if capturing and isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+            line = int(event.start_mark.line) + 1
+            if isinstance(event, yaml.AliasEvent):
+                return f"the YAML alias *{event.anchor}", line
+            return f"the YAML anchor &{event.anchor}", line
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+            if depth == 1:
+                position += 1
+        elif isinstance(event, yaml.NodeEvent) and depth == 1:
+            position += 1
+    return None
 
 
 # --------------------------------------------------------------------------- the editor
@@ -193,20 +415,30 @@ def _style(items: Sequence[yaml.Node]) -> str | None:
     return styles.pop() if len(styles) == 1 else None
 
 
-def _render_scalar(entry: str, style: str | None) -> str:
+def _render_scalar(entry: str, style: str | None, *, flow: bool = False) -> str:
+    """``entry`` as YAML that re-parses to exactly ``entry`` inside a block (``- x``) or flow
+    (``[x]``) list: like its neighbours (``style``), else plain when plain re-parses
+    unchanged, else double-quoted."""
     if style == "'" and "'" not in entry:
         return f"'{entry}'"
     if style == '"':
-        return json.dumps(entry)
+        return _double_quoted(entry)
+    context = f"[{entry}]" if flow else f"- {entry}\n"
     try:
-        plain_ok = yaml.load(entry, Loader=yaml.CSafeLoader) == entry and not entry.startswith(
-            ("'", '"')
-        )
+        plain_ok = yaml.load(context, Loader=yaml.CSafeLoader) == [entry]
     except yaml.YAMLError:
         plain_ok = False
     return (
-        entry if plain_ok and ", " not in entry and not entry.endswith(",") else json.dumps(entry)
+        entry
+        if plain_ok and ", " not in entry and not entry.endswith(",")
+        else _double_quoted(entry)
     )
+
+
+def _double_quoted(entry: str) -> str:
+    """A YAML double-quoted scalar: JSON's escapes of ``"`` and ``\\``, other characters as
+    they are (YAML has no surrogate pairs, so ``\\ud83d\\ude00`` would not re-parse)."""
+    return json.dumps(entry, ensure_ascii=False)
 
 
 def _find_key(root: yaml.MappingNode, name: str) -> tuple[yaml.ScalarNode, yaml.Node] | None:
@@ -216,12 +448,23 @@ def _find_key(root: yaml.MappingNode, name: str) -> tuple[yaml.ScalarNode, yaml.
     return None
 
 
-def _apply_one(text: str, op: Op, source: str) -> tuple[str, str | None]:
-    """Apply one op; returns (new text, message when it was a no-op)."""
+def _apply_one(
+    text: str, op: Op, source: str, check: Callable[[Op], None] | None = None
+) -> tuple[str, str | None]:
+    """Apply one op; returns (new text, message when it was a no-op). ``check`` vets an
+    entry about to be added (not one already present)."""
     nodes = _compose(text, source)
     for node in nodes:
         check_duplicates(node, source)
     _, root = _find_root(nodes, source)
+    anchor = _anchor_problem(text, op.key)
+    if anchor is not None:
+        raise YamlError(
+            source,
+            f"{op.key} uses {anchor[0]}; netpol does not edit anchored or aliased lists",
+            line=anchor[1],
+            hint="edit it by hand",
+        )
     found = _find_key(root, op.key)
     wanted = normalize_entry(op.entry)
     ed = _Editor(text, source)
@@ -229,6 +472,8 @@ def _apply_one(text: str, op: Op, source: str) -> tuple[str, str | None]:
     if found is None:
         if op.action == "remove":
             return text, f"{op.key}: {op.entry} not present; nothing to remove"
+        if check is not None:
+            check(op)
         return _create_key(ed, root, op), None
     key, value = found
     if (
@@ -238,6 +483,8 @@ def _apply_one(text: str, op: Op, source: str) -> tuple[str, str | None]:
     ):
         if op.action == "remove":
             return text, f"{op.key}: {op.entry} not present; nothing to remove"
+        if check is not None:
+            check(op)
         indent = _block_indent(root, key.start_mark.column)
         line = key.start_mark.line
         body = ed.body(line)
@@ -260,6 +507,8 @@ def _apply_one(text: str, op: Op, source: str) -> tuple[str, str | None]:
     if op.action == "add":
         if wanted in values:
             return text, f"{op.key}: {op.entry} already present"
+        if check is not None:
+            check(op)
         return (_add_flow if value.flow_style else _add_block)(ed, value, items, op), None
     if wanted not in values:
         return text, f"{op.key}: {op.entry} not present; nothing to remove"
@@ -271,7 +520,8 @@ def _apply_one(text: str, op: Op, source: str) -> tuple[str, str | None]:
 
 def _insert_index(items: list[yaml.Node], entry: str) -> int:
     keys = [_sort_key(str(i.value)) if isinstance(i, yaml.ScalarNode) else None for i in items]
-    if len(keys) >= 2 and None not in keys and keys == sorted(keys):  # type: ignore[type-var]
+    # A one-entry list counts as sorted: owners insert at the sorted place there too.
+    if keys and None not in keys and keys == sorted(keys):  # type: ignore[type-var]
         new = _sort_key(entry)
         for index, existing in enumerate(keys):
             if existing is not None and existing > new:
@@ -309,7 +559,7 @@ def _splice(
 
 
 def _add_flow(ed: _Editor, seq: yaml.SequenceNode, items: list[yaml.Node], op: Op) -> str:
-    rendered = _render_scalar(op.entry, _style(items))
+    rendered = _render_scalar(op.entry, _style(items), flow=True)
     if not items:
         start, end = seq.start_mark, seq.end_mark  # `[` .. `]`
         return _splice(ed, start.line, start.column + 1, end.column - 1, rendered, end.line)
@@ -389,7 +639,11 @@ def _create_key(ed: _Editor, root: yaml.MappingNode, op: Op) -> str:
 
 def _verify(before: str, after: str, ops: Sequence[Op], source: str) -> None:
     """The data must differ by exactly the requested entries."""
-    old_docs, new_docs = _data(before), _data(after)
+    try:
+        old_docs, new_docs = _data(before), _data(after)
+    except yaml.YAMLError as exc:
+        problem = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
+        raise EditError(f"{source}: the edit would not re-parse ({problem}); refused") from exc
     if len(old_docs) != len(new_docs):
         raise EditError(f"{source}: the edit would change the number of YAML documents; refused")
     for old, new in zip(old_docs, new_docs, strict=True):
@@ -410,9 +664,8 @@ def _verify(before: str, after: str, ops: Sequence[Op], source: str) -> None:
         for name in KEYS:
             old_list = expected.get(name)
             new_list = got.get(name)
-            if sorted(normalize_entry(str(e)) for e in (old_list or [])) != sorted(
-                normalize_entry(str(e)) for e in (new_list or [])
-            ):
+            # Exact strings: an entry must re-parse as given (no lost quote or space).
+            if sorted(str(e) for e in (old_list or [])) != sorted(str(e) for e in (new_list or [])):
                 raise EditError(f"{source}: the edit did not change {name} as intended; refused")
             expected.pop(name, None)
             got.pop(name, None)
@@ -420,16 +673,27 @@ def _verify(before: str, after: str, ops: Sequence[Op], source: str) -> None:
             raise EditError(f"{source}: the edit changed other keys; refused")
 
 
-def edit_text(text: str, ops: Sequence[Op], *, source: str = "kustomization.yaml") -> EditResult:
-    """Apply ``ops`` in order to the kustomization ``text``."""
+def edit_text(
+    text: str,
+    ops: Sequence[Op],
+    *,
+    source: str = "kustomization.yaml",
+    check: Callable[[Op], None] | None = None,
+) -> EditResult:
+    """Apply ``ops`` in order to the kustomization ``text``.
+
+    Every entry must pass :func:`check_entry` (nothing is edited otherwise); ``check``
+    (e.g. :func:`check_target`) additionally vets each entry that is actually added."""
     current = text
     messages: list[str] = []
-    if not ops:
-        _check_all(text, source)
     for op in ops:
         if op.key not in KEYS:
             raise EditError(f"cannot edit {op.key!r}; netpol edits components and resources")
-        current, message = _apply_one(current, op, source)
+        check_entry(op)
+    if not ops:
+        _check_all(text, source)
+    for op in ops:
+        current, message = _apply_one(current, op, source, check)
         if message:
             messages.append(message)
     if current != text:
@@ -454,8 +718,11 @@ __all__ = [
     "EditResult",
     "Key",
     "Op",
+    "check_entry",
+    "check_target",
     "edit_file",
     "edit_text",
+    "is_remote",
     "normalize_entry",
     "relative_entry",
     "write_atomic",

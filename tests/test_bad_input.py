@@ -522,6 +522,13 @@ SCAFFOLD_CASES = [
 ]
 
 # --------------------------------------------------------------------------- edit
+_MEDIA = "{repo}/kubernetes/apps/media/kustomization.yaml"
+
+
+def _edit(id: str, flag: str, entry: str, fragment: str, *, file: str = _MEDIA) -> Case:
+    return Case(id, "initialised", ("edit", file, flag, entry), 1, fragment)
+
+
 EDIT_CASES = [
     Case(
         "edit-nothing-to-do",
@@ -529,6 +536,111 @@ EDIT_CASES = [
         ("edit", "{repo}/kubernetes/apps/media/kustomization.yaml"),
         2,
         "nothing to do",
+    ),
+    _edit(
+        "edit-empty-entry", "--add-resource", "", "cannot add '' to resources: the entry is empty"
+    ),
+    _edit("edit-whitespace-entry", "--add-component", "  ", "the entry is only whitespace"),
+    _edit("edit-newline-entry", "--add-resource", "./a\n./b", "contains a line break"),
+    _edit("edit-tab-entry", "--add-resource", "./a\tb", "control character U+0009"),
+    _edit(
+        "edit-leading-space-entry",
+        "--add-resource",
+        " ./jellyfin/ks.yaml",
+        "leading or trailing whitespace",
+    ),
+    _edit("edit-comment-entry", "--add-resource", "#comment", "starts a YAML comment"),
+    _edit(
+        "edit-escaping-path",
+        "--add-resource",
+        "../../../../../../etc/passwd",
+        "'..' leave the repository",
+    ),
+    _edit("edit-absolute-path", "--add-resource", "/etc/passwd", "an absolute path"),
+    _edit("edit-missing-target", "--add-resource", "./nope/ks.yaml", "does not exist"),
+    _edit(
+        "edit-file-outside-kustomization-root",
+        "--add-resource",
+        "../../flux/cluster/ks.yaml",
+        "LoadRestrictionsRootOnly",
+    ),
+    _edit("edit-file-as-component", "--add-component", "./jellyfin/ks.yaml", "it is a file"),
+    _edit(
+        "edit-kustomization-as-component",
+        "--add-component",
+        "./jellyfin/app",
+        "components: takes kind Component",
+    ),
+    _edit(
+        "edit-component-as-resource", "--add-resource", "../../components/common", "is a Component"
+    ),
+    _edit("edit-cycle", "--add-resource", "..", "own directory or a parent of it"),
+    _edit(
+        "edit-directory-without-kustomization-entry",
+        "--add-resource",
+        "./jellyfin",
+        "no kustomization.yaml",
+    ),
+    _edit("edit-remove-empty", "--remove-component", "", "cannot remove '' from components"),
+    _edit(
+        "edit-helmrelease-file",
+        "--add-resource",
+        "./x.yaml",
+        "helmrelease.yaml is a HelmRelease, not a kustomization",
+        file="{repo}/kubernetes/apps/media/jellyfin/app/helmrelease.yaml",
+    ),
+    _edit(
+        "edit-flux-kustomization-file",
+        "--add-resource",
+        "./app",
+        "ks.yaml is a Flux Kustomization",
+        file="{repo}/kubernetes/apps/media/jellyfin/ks.yaml",
+    ),
+    _edit(
+        "edit-missing-file",
+        "--add-resource",
+        "./x",
+        "nope.yaml: no such file",
+        file="{repo}/kubernetes/apps/media/nope.yaml",
+    ),
+    _edit(
+        "edit-directory-without-kustomization",
+        "--add-resource",
+        "./app",
+        "a directory without kustomization.yaml",
+        file="{repo}/kubernetes/apps/media/jellyfin",
+    ),
+    Case(
+        "edit-invalid-yaml",
+        "initialised",
+        ("edit", "{repo}/broken/kustomization.yaml", "--add-resource", "./x"),
+        1,
+        "kustomization.yaml:3: ",
+        prepare=_write("broken/kustomization.yaml", "resources:\n  - ./a\n bad: [\n"),
+    ),
+    Case(
+        "edit-several-documents",
+        "initialised",
+        ("edit", "{repo}/two", "--remove-resource", "./a"),
+        1,
+        "kustomization.yaml:4: 2 YAML documents",
+        prepare=_write("two/kustomization.yaml", "resources:\n  - ./a\n---\nresources: []\n"),
+    ),
+    Case(
+        "edit-anchor-on-key",
+        "initialised",
+        ("edit", "{repo}/anchored", "--remove-resource", "./a"),
+        1,
+        "resources uses the YAML anchor &res",
+        prepare=_write("anchored/kustomization.yaml", "resources: &res\n  - ./a\n"),
+    ),
+    Case(
+        "edit-alias-entry",
+        "initialised",
+        ("edit", "{repo}/aliased", "--remove-resource", "./a"),
+        1,
+        "resources uses the YAML alias *x",
+        prepare=_write("aliased/kustomization.yaml", "x: &x ./b\nresources:\n  - ./a\n  - *x\n"),
     ),
 ]
 

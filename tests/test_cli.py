@@ -103,6 +103,7 @@ def test_keyboard_interrupt_exits_130(netpol, monkeypatch, tmp_path: Path) -> No
 def test_command_options_from_environment(netpol, tmp_path: Path) -> None:
     kustomization = tmp_path / "kustomization.yaml"
     kustomization.write_text("resources:\n  - ./a\n")
+    (tmp_path / "b").write_text("apiVersion: v1\nkind: ConfigMap\n")  # edit refuses missing entries
     for env in ({"NETPOL_DRY_RUN": "1"}, {"NETPOL_EDIT_DRY_RUN": "true"}):
         result = netpol("edit", kustomization, "--add-resource", "./b", env=env)
         assert result.exit_code == 0
