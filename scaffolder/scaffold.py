@@ -21,14 +21,20 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .components import plan_rendering, read_state, require_no_conflicts
+from .components import (
+    ManagedState,
+    managed_directories,
+    plan_rendering,
+    read_state,
+    require_no_conflicts,
+)
 from .config import Config
 from .edits import add_text_edit
 from .errors import NetpolError, RepoError
 from .kustomize_edit import Op, normalize_entry, relative_entry
 from .model import App, CnpgCluster, Namespace, Port
 from .plan import Plan
-from .render import ANSWERS_FILE, OVERLAY, render
+from .render import OVERLAY, render
 from .repo import Repo, validate_namespace_name
 
 OVERLAY_FILE = "cnp-netpol.yaml"
@@ -163,6 +169,7 @@ class _Scaffolder:
         self.opts = opts
         self.plan = Plan()
         self.gateway_ports = _gateway_target_ports(namespaces, self.config, opts)
+        self.states: dict[PurePosixPath, ManagedState] = {}
 
     # ------------------------------------------------------------------ namespace level
     def namespace(self, ns: Namespace) -> tuple[Plan, NamespaceResult]:
@@ -198,9 +205,10 @@ class _Scaffolder:
     def _managed_policy_files(self, ns: Namespace) -> set[PurePosixPath]:
         files: set[PurePosixPath] = set()
         root = self.repo.root
-        for answers in (root / ns.directory).rglob(ANSWERS_FILE):
-            directory = PurePosixPath(answers.parent.relative_to(root).as_posix())
-            files.update(directory / name for name in read_state(root, directory).digests)
+        self.states = {}  # read once here, used again when the overlay is planned
+        for directory in managed_directories(root, ns.directory):
+            state = self.states[directory] = read_state(root, directory)
+            files.update(directory / name for name in state.digests)
         return files
 
     def _baseline(self, ns: Namespace, result: NamespaceResult, foreign_names: set[str]) -> None:
@@ -389,10 +397,16 @@ class _Scaffolder:
             )
             return
         taken.update(names)
-        validate_text(text, str(directory / OVERLAY_FILE))
         outcome = plan_rendering(
-            self.repo.root, directory, rendering, reason=f"allow policies for {app}", adopt=False
+            self.repo.root,
+            directory,
+            rendering,
+            reason=f"allow policies for {app}",
+            adopt=False,
+            state=self.states.get(directory),
         )
+        if PurePosixPath(OVERLAY_FILE) not in outcome.as_recorded:  # else validated when written
+            validate_text(text, str(directory / OVERLAY_FILE))
         require_no_conflicts(outcome, command="netpol scaffold")
         self.plan.extend(outcome.plan)
         add_text_edit(
