@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
 import re
 import shutil
 import tempfile
@@ -341,6 +342,129 @@ def render(template: str, answers: Mapping[str, Any], *, engine: str = "fast") -
     if engine == "copier":
         return render_with_copier(template, answers)
     return render_fast(template, answers)
+
+
+# --------------------------------------------------------------------------- render memo
+#
+# Rendering is a pure function of the template files, the engine's code and the answers.
+# ``scaffold`` renders every overlay of the repository on every run, though on a rerun each
+# is already on disk exactly as rendered. The memo (an append-only log in netpol's cache)
+# records, per template fingerprint and answers, the digest of every file a render
+# produced; :func:`render_reusing` then takes a file from disk when its bytes have that
+# digest, so the result is byte for byte the rendering, without running Jinja.
+
+_MEMO_MAX_BYTES = 64 * 1024 * 1024
+_MEMO: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {}
+
+
+@cache
+def _fingerprint(template: str) -> str:
+    """Everything a fast render of ``template`` depends on, besides its answers."""
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
+
+    import jinja2
+
+    try:
+        filters = version("jinja2-ansible-filters")
+    except PackageNotFoundError:  # pragma: no cover - a dependency
+        filters = "?"
+    digest = hashlib.sha256(f"{sys.version}|{jinja2.__version__}|{filters}".encode())
+    digest.update(Path(__file__).read_bytes())  # this engine's code
+    root = template_dir(template)
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            digest.update(f"\0{path.relative_to(root).as_posix()}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def _memo_path(template: str) -> Path:
+    return cache_dir() / f"render-memo-{_fingerprint(template)}.log"
+
+
+def _memo(template: str) -> dict[str, tuple[tuple[str, str], ...]]:
+    memo = _MEMO.get(template)
+    if memo is not None:
+        return memo
+    memo = _MEMO[template] = {}
+    path = _memo_path(template)
+    try:
+        if path.stat().st_size > _MEMO_MAX_BYTES:
+            path.unlink()  # start over rather than grow without bound
+            return memo
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return memo
+    for line in text.split("\n"):
+        parts = line.split("\t")
+        if len(parts) >= 3 and len(parts) % 2 == 1 and len(parts[0]) == 32:
+            memo[parts[0]] = tuple(zip(parts[1::2], parts[2::2], strict=True))
+    return memo
+
+
+def _plain(value: Any) -> bool:
+    """Data whose ``repr`` identifies it exactly (types, order and all)."""
+    kind = type(value)
+    if value is None or kind in (str, int, float, bool):
+        return True
+    if kind in (list, tuple):
+        return all(_plain(v) for v in value)
+    if kind is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    return False
+
+
+def _memo_key(answers: Mapping[str, Any]) -> str | None:
+    data = dict(answers)
+    return hashlib.sha256(repr(data).encode()).hexdigest()[:32] if _plain(data) else None
+
+
+def _remember(template: str, key: str, rendering: Rendering) -> None:
+    entry = tuple(
+        (str(path), hashlib.sha256(data).hexdigest())
+        for path, data in sorted(rendering.files.items())
+    )
+    if any("\t" in name or "\n" in name for name, _ in entry):
+        return
+    _memo(template)[key] = entry
+    line = "\t".join([key, *(field for pair in entry for field in pair)]) + "\n"
+    try:
+        path = _memo_path(template)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # One short O_APPEND write per entry: concurrent netpol processes cannot interleave.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode("utf-8"))
+        finally:
+            os.close(fd)
+    except OSError:
+        pass  # an optimisation only
+
+
+def render_reusing(template: str, answers: Mapping[str, Any], directory: Path) -> Rendering:
+    """``render(template, answers)`` (fast engine), reusing the files already in ``directory``
+    when the memo shows a render with these answers produced exactly those bytes."""
+    key = _memo_key(answers)
+    if key is None:
+        return render_fast(template, answers)
+    expected = _memo(template).get(key)
+    if expected is not None:
+        files: dict[PurePosixPath, bytes] = {}
+        for name, digest in expected:
+            try:
+                data = (directory / name).read_bytes()
+            except OSError:
+                break
+            if hashlib.sha256(data).hexdigest() != digest:
+                break
+            files[PurePosixPath(name)] = data
+        else:
+            return Rendering(template, files)
+    rendering = render_fast(template, answers)
+    if expected is None:
+        _remember(template, key, rendering)
+    return rendering
 
 
 @dataclass(frozen=True)

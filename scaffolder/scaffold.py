@@ -34,7 +34,7 @@ from .errors import NetpolError, RepoError
 from .kustomize_edit import Op, normalize_entry, relative_entry
 from .model import App, CnpgCluster, Namespace, Port
 from .plan import Plan
-from .render import OVERLAY, render
+from .render import OVERLAY, render, render_reusing
 from .repo import Repo, validate_namespace_name
 
 OVERLAY_FILE = "cnp-netpol.yaml"
@@ -386,7 +386,7 @@ class _Scaffolder:
     ) -> None:
         from .validate import validate_text
 
-        rendering = render(OVERLAY, answers)
+        rendering = render_reusing(OVERLAY, answers, self.repo.root / directory)
         text = rendering.files[PurePosixPath(OVERLAY_FILE)].decode("utf-8")
         names = set(re.findall(r"(?m)^  name: (\S+)$", text))
         clash = sorted(names & taken)
