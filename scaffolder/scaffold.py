@@ -31,6 +31,7 @@ from .components import (
 from .config import Config
 from .edits import add_text_edit
 from .errors import NetpolError, RepoError
+from .fsutil import cached_realpaths
 from .kustomize_edit import Op, normalize_entry, relative_entry
 from .model import App, CnpgCluster, Namespace, Port
 from .plan import Plan
@@ -478,7 +479,12 @@ def plan_scaffold(repo: Repo, names: list[str], opts: ScaffoldOptions) -> Scaffo
         _warm_caches()  # once, before workers fork, instead of once per worker
     plan = Plan()
     results = []
-    for fragment, result in map_chunked(lambda name: scaffolder.namespace(discovered[name]), names):
+
+    def plan_one(name: str) -> tuple[Plan, NamespaceResult]:
+        with cached_realpaths():  # planning reads the tree, never changes it
+            return scaffolder.namespace(discovered[name])
+
+    for fragment, result in map_chunked(plan_one, names):
         plan.extend(fragment)
         results.append(result)
     return ScaffoldResult(plan, results)
