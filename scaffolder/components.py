@@ -57,13 +57,22 @@ def managed_directories(root: Path, under: PurePosixPath) -> list[PurePosixPath]
     """The directories below ``under`` (itself included) that hold an answers file, as
     ``Path.rglob`` finds them: symlinked directories are not entered."""
     found = []
-    start = root / under
-    for dirpath, dirnames, filenames in os.walk(start):
-        if (ANSWERS_FILE in filenames or ANSWERS_FILE in dirnames) and (
-            Path(dirpath) / ANSWERS_FILE
-        ).exists():
-            rel = os.path.relpath(dirpath, start)
-            found.append(under if rel == "." else under / PurePosixPath(Path(rel).as_posix()))
+    stack = [(str(root / under), under)]
+    while stack:
+        absolute, rel = stack.pop()
+        try:
+            entries = os.scandir(absolute)
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                if entry.name == ANSWERS_FILE and Path(entry.path).exists():
+                    found.append(rel)
+                try:
+                    if entry.is_dir() and not entry.is_symlink():
+                        stack.append((entry.path, rel / entry.name))
+                except OSError:
+                    continue
     return found
 
 

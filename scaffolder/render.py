@@ -379,8 +379,12 @@ def _fingerprint(template: str) -> str:
     return digest.hexdigest()[:32]
 
 
+def _memo_prefix(template: str) -> str:
+    return f"render-memo-{template.replace('/', '_')}-"
+
+
 def _memo_path(template: str) -> Path:
-    return cache_dir() / f"render-memo-{_fingerprint(template)}.log"
+    return cache_dir() / f"{_memo_prefix(template)}{_fingerprint(template)}.log"
 
 
 def _memo(template: str) -> dict[str, tuple[tuple[str, str], ...]]:
@@ -432,6 +436,10 @@ def _remember(template: str, key: str, rendering: Rendering) -> None:
     try:
         path = _memo_path(template)
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():  # a new fingerprint: drop the logs of older ones
+            from .yamlio import _remove_other_logs
+
+            _remove_other_logs(str(path), _memo_prefix(template))
         # One short O_APPEND write per entry: concurrent netpol processes cannot interleave.
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:

@@ -318,10 +318,21 @@ def _remember(path: str, key: bytes, docs: list[Any]) -> None:
         fd = _MEMO_FD.get(path)
         if fd is None:
             os.makedirs(os.path.dirname(path), exist_ok=True)  # noqa: PTH103, PTH120
+            if not os.path.exists(path):  # noqa: PTH110 - a new fingerprint: drop the old logs
+                _remove_other_logs(path, "parse-memo-")
             fd = _MEMO_FD[path] = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         os.write(fd, record)  # one O_APPEND write per record: processes do not interleave
     except OSError:
         pass  # an optimisation only
+
+
+def _remove_other_logs(path: str, prefix: str) -> None:
+    """Delete the memo logs next to ``path`` named ``prefix*.log`` (older fingerprints)."""
+    current = Path(path)
+    for other in current.parent.glob(f"{prefix}*.log"):
+        if other.name != current.name:
+            with contextlib.suppress(OSError):
+                other.unlink()
 
 
 def parse_documents_fast(text: str, source: Path | str) -> list[Any]:
