@@ -98,10 +98,11 @@ from .model import (
 )
 from .policy import YAML_SUFFIXES, is_policy_document, policies_in_documents, to_ref
 from .repo import find_kustomization, validate_namespace_name
-from .yamlio import parse_documents_fast, read_text, warm_parse_memo
+from .yamlio import enable_parse_memo, parse_documents_fast, read_text
 
 __all__ = ["discover_all", "discover_namespace", "list_namespaces"]
 
+MEMO_NAMESPACES = 200  # from here on, the parse memo pays for itself
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet"})
 NAME_LABEL = "app.kubernetes.io/name"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
@@ -1363,7 +1364,8 @@ def discover_all(
             broken.warnings.append(f"not discovered: {exc}")
             return broken, []
 
-    warm_parse_memo()  # once, before workers fork
+    if len(selected) >= MEMO_NAMESPACES:
+        enable_parse_memo()  # loaded once, before workers fork
     results = map_chunked(one, selected)
     fallback = None if names is None else (lambda: _scan_clusters(discoverer, apps_dir))
     _link(results, _index(ns for ns, _ in results), fallback=fallback)

@@ -355,21 +355,26 @@ def render(template: str, answers: Mapping[str, Any], *, engine: str = "fast") -
 
 _MEMO_MAX_BYTES = 64 * 1024 * 1024
 _MEMO: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {}
+_MEMO_ON = False
+
+
+def enable_render_memo() -> None:
+    """For runs rendering thousands of overlays; a few renders cost less than the memo."""
+    global _MEMO_ON
+    _MEMO_ON = True
 
 
 @cache
 def _fingerprint(template: str) -> str:
     """Everything a fast render of ``template`` depends on, besides its answers."""
+    import importlib
     import sys
-    from importlib.metadata import PackageNotFoundError, version
 
     import jinja2
 
-    try:
-        filters = version("jinja2-ansible-filters")
-    except PackageNotFoundError:  # pragma: no cover - a dependency
-        filters = "?"
-    digest = hashlib.sha256(f"{sys.version}|{jinja2.__version__}|{filters}".encode())
+    filters = importlib.import_module("jinja2_ansible_filters.core_filters")
+    digest = hashlib.sha256(f"{sys.version}|{jinja2.__version__}".encode())
+    digest.update(Path(filters.__file__ or "").read_bytes())  # the filters' code
     digest.update(Path(__file__).read_bytes())  # this engine's code
     root = template_dir(template)
     for path in sorted(root.rglob("*")):
@@ -453,7 +458,7 @@ def _remember(template: str, key: str, rendering: Rendering) -> None:
 def render_reusing(template: str, answers: Mapping[str, Any], directory: Path) -> Rendering:
     """``render(template, answers)`` (fast engine), reusing the files already in ``directory``
     when the memo shows a render with these answers produced exactly those bytes."""
-    key = _memo_key(answers)
+    key = _memo_key(answers) if _MEMO_ON else None
     if key is None:
         return render_fast(template, answers)
     expected = _memo(template).get(key)

@@ -472,9 +472,11 @@ def plan_scaffold(repo: Repo, names: list[str], opts: ScaffoldOptions) -> Scaffo
         raise RepoError(f"namespace {missing[0]!r} was not found by discovery")
     scaffolder = _Scaffolder(repo, discovered, opts)
     if len(names) >= BULK_NAMESPACES:
+        from .render import enable_render_memo
         from .validate import enable_bulk_mode
 
         enable_bulk_mode()
+        enable_render_memo()
     if len(names) >= 2 * MIN_ITEMS_PER_JOB:
         _warm_caches()  # once, before workers fork, instead of once per worker
     plan = Plan()

@@ -302,8 +302,14 @@ def _parse_memo(path: str) -> dict[bytes, bytes]:
     return memo
 
 
-def warm_parse_memo() -> None:
-    """Load the parse memo now (before forking workers, so they share it)."""
+_MEMO_ON = False
+
+
+def enable_parse_memo() -> None:
+    """Use the parse memo from now on (bulk runs: loading it costs more than a few parses),
+    and load it now, before workers fork, so they share it."""
+    global _MEMO_ON
+    _MEMO_ON = True
     _parse_memo(_memo_path())
 
 
@@ -326,6 +332,22 @@ def _remember(path: str, key: bytes, docs: list[Any]) -> None:
         pass  # an optimisation only
 
 
+def _parse_documents_fast(text: str, source: Path | str) -> list[Any]:
+    load_all = _fast_loader()
+    if load_all is not None:
+        try:
+            return [doc for doc in load_all(text) if doc is not None]
+        except Exception:
+            pass
+    yaml = _libyaml()
+    if yaml is not None:
+        try:
+            return [doc for doc in yaml.load_all(text, Loader=yaml.CSafeLoader) if doc is not None]
+        except Exception:
+            pass
+    return parse_documents(text, source)
+
+
 def _remove_other_logs(path: str, prefix: str) -> None:
     """Delete the memo logs next to ``path`` named ``prefix*.log`` (older fingerprints)."""
     current = Path(path)
@@ -342,6 +364,8 @@ def parse_documents_fast(text: str, source: Path | str) -> list[Any]:
     booleans, so files netpol *edits* go through :func:`parse_documents`. On any error the
     reference loader re-parses, so messages (file and line) are the same.
     """
+    if not _MEMO_ON:
+        return _parse_documents_fast(text, source)
     path = _memo_path()
     memo = _parse_memo(path)
     key = hashlib.blake2b(

@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from benchmarks.generate import generate
-from scaffolder import parallel
+from scaffolder import discovery, parallel, scaffold, yamlio
+from scaffolder import render as render_module
 from scaffolder.render import (
     ANSWERS_FILE,
     OVERLAY,
@@ -23,7 +24,7 @@ from scaffolder.render import (
     render,
     render_reusing,
 )
-from scaffolder.yamlio import _fast_loader, parse_documents
+from scaffolder.yamlio import _fast_loader, parse_documents, parse_documents_fast
 
 from .conftest import snapshot
 
@@ -32,9 +33,14 @@ OVERLAY_FILE = "cnp-netpol.yaml"
 
 @pytest.fixture
 def scaffolded(tmp_path: Path, netpol, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """60 namespaces (180 overlays) scaffolded by forked workers, netpol's cache private."""
+    """60 namespaces (180 overlays) scaffolded by forked workers, netpol's cache private,
+    with the bulk-run memos (parse and render) on, as for a thousand namespaces."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(parallel, "MIN_ITEMS_PER_JOB", 10)
+    monkeypatch.setattr(scaffold, "BULK_NAMESPACES", 10)
+    monkeypatch.setattr(discovery, "MEMO_NAMESPACES", 10)
+    monkeypatch.setattr(render_module, "_MEMO_ON", False)  # restored after the test
+    monkeypatch.setattr(yamlio, "_MEMO_ON", False)
     monkeypatch.setenv("NETPOL_JOBS", "2")
     repo = generate(tmp_path / "big", 60)
     assert netpol("init", repo).exit_code == 0
@@ -43,7 +49,9 @@ def scaffolded(tmp_path: Path, netpol, monkeypatch: pytest.MonkeyPatch) -> Path:
     return repo
 
 
-def test_rerun_is_a_no_op(scaffolded: Path, netpol) -> None:
+def test_rerun_is_a_no_op(scaffolded: Path, netpol, tmp_path: Path) -> None:
+    cache = tmp_path / "cache/netpol"
+    assert list(cache.glob("render-memo-*.log")) and list(cache.glob("parse-memo-*.log"))
     before = snapshot(scaffolded)
     result = netpol("-C", scaffolded, "scaffold", "--all")
     assert result.exit_code == 0, result.output
@@ -97,6 +105,7 @@ ANSWERS = {
 
 def test_render_reusing_is_the_rendering(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(render_module, "_MEMO_ON", True)
     reference = render(OVERLAY, ANSWERS)
     assert render_reusing(OVERLAY, ANSWERS, tmp_path).files == reference.files  # nothing on disk
     for rel, data in reference.files.items():
@@ -194,3 +203,25 @@ def test_fast_yaml_loader_agrees_with_pyyaml(text: str) -> None:
         assert got is None
     elif got is not None:
         assert repr(got) == repr(expected)
+
+
+def test_parse_memo_gives_fresh_equal_documents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(yamlio, "_MEMO_ON", True)
+    monkeypatch.setattr(yamlio, "_MEMO", {})
+    monkeypatch.setattr(yamlio, "_MEMO_FD", {})
+    dated = "d: 2001-12-14\n"  # marshal cannot store dates: parsed every time
+    assert parse_documents_fast(dated, "x") == parse_documents(dated, "x")
+    assert not list(tmp_path.glob("netpol/parse-memo-*.log"))
+    text = "a: [1, {b: c}]\n---\nd: 3\n---\n"
+    first = parse_documents_fast(text, "x")
+    (log,) = tmp_path.glob("netpol/parse-memo-*.log")
+    with log.open("ab") as fh:
+        fh.write(b"torn record")  # a crash mid-write: ignored
+    monkeypatch.setattr(yamlio, "_MEMO", {})  # a new process reads the log
+    second = parse_documents_fast(text, "x")
+    assert repr(first) == repr(second) == repr(parse_documents(text, "x"))
+    second[0]["a"].append("mutated")
+    assert parse_documents_fast(text, "x")[0]["a"] == [1, {"b": "c"}]
