@@ -16,6 +16,7 @@ A directory that holds a kustomization but no answers file was written by hand
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -52,11 +53,37 @@ def read_state(root: Path, directory: PurePosixPath) -> ManagedState:
     return ManagedState(directory, False, adopted)
 
 
+def managed_directories(root: Path, under: PurePosixPath) -> list[PurePosixPath]:
+    """The directories below ``under`` (itself included) that hold an answers file, as
+    ``Path.rglob`` finds them: symlinked directories are not entered."""
+    found = []
+    stack = [(str(root / under), under)]
+    while stack:
+        absolute, rel = stack.pop()
+        try:
+            entries = os.scandir(absolute)
+        except OSError:
+            continue
+        with entries:
+            for entry in entries:
+                if entry.name == ANSWERS_FILE and Path(entry.path).exists():
+                    found.append(rel)
+                try:
+                    if entry.is_dir() and not entry.is_symlink():
+                        stack.append((entry.path, rel / entry.name))
+                except OSError:
+                    continue
+    return found
+
+
 @dataclass
 class RenderOutcome:
     plan: Plan
     conflicts: list[PurePosixPath]
     adopted: bool = False
+    # Rendered files (relative to the directory) already on disk byte for byte, with that
+    # content's digest recorded: netpol wrote them, and checked them when it did.
+    as_recorded: frozenset[PurePosixPath] = frozenset()
 
 
 def plan_rendering(
@@ -83,6 +110,7 @@ def plan_rendering(
         )
         return RenderOutcome(plan, [], adopted=True)
     conflicts: list[PurePosixPath] = []
+    as_recorded: set[PurePosixPath] = set()
     base = repo_path(root, directory)  # resolved once: rendered names are plain file names
     why = reason or f"render {rendering.template}"
     for rel, new in sorted(rendering.files.items()):
@@ -94,9 +122,11 @@ def plan_rendering(
             old: bytes | None = path.read_bytes()
         except FileNotFoundError:
             old = None
-        if old == new:
-            continue
         recorded = state.digests.get(str(rel))
+        if old == new:
+            if recorded is not None and hashlib.sha256(new).hexdigest() == recorded:
+                as_recorded.add(rel)
+            continue
         untouched = (
             old is None
             or rel.name == ANSWERS_FILE
@@ -119,7 +149,7 @@ def plan_rendering(
             plan.add(FileChange(target, old, None, f"no longer rendered by {rendering.template}"))
         else:
             conflicts.append(target)
-    return RenderOutcome(plan, conflicts)
+    return RenderOutcome(plan, conflicts, as_recorded=frozenset(as_recorded))
 
 
 def require_no_conflicts(outcome: RenderOutcome, *, command: str) -> None:

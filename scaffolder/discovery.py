@@ -96,12 +96,13 @@ from .model import (
     Port,
     RouteRef,
 )
-from .policy import YAML_SUFFIXES, policies_in_documents, to_ref
+from .policy import YAML_SUFFIXES, is_policy_document, policies_in_documents, to_ref
 from .repo import find_kustomization, validate_namespace_name
-from .yamlio import parse_documents_fast, read_text
+from .yamlio import enable_parse_memo, parse_documents_fast, read_text
 
 __all__ = ["discover_all", "discover_namespace", "list_namespaces"]
 
+MEMO_NAMESPACES = 200  # from here on, the parse memo pays for itself
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet"})
 NAME_LABEL = "app.kubernetes.io/name"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
@@ -276,6 +277,7 @@ class _Discoverer:
         self.root_real = os.path.realpath(root)
         self.cache: dict[str, list[Any] | str] = {}
         self.reals: dict[str, str] = {}
+        self.insides: dict[str, Path | None] = {}
 
     # -- paths -----------------------------------------------------------------------
     def real(self, rel: str) -> str:
@@ -293,14 +295,19 @@ class _Discoverer:
         """The absolute path of ``rel`` if it stays inside the repository (through ``..`` or
         symlinks), else None."""
         text = str(rel)
+        if text in self.insides:
+            return self.insides[text]
         if text == ".":
             return self.root
         if rel.is_absolute() or text == ".." or text.startswith("../"):
             return None
         real = self.real(text)
         if real != self.root_real and not real.startswith(self.root_real + os.sep):
-            return None
-        return self.root / text
+            found = None
+        else:
+            found = self.root / text
+        self.insides[text] = found
+        return found
 
     @staticmethod
     def join(base: PurePosixPath, entry: str) -> PurePosixPath:
@@ -347,14 +354,22 @@ class _Discoverer:
 
     def walk_yaml(self, directory: PurePosixPath) -> Iterator[tuple[PurePosixPath, Path]]:
         """Every YAML file under ``directory`` (sorted; symlinked directories not followed)."""
+        for rel, absolute in self.walk_yaml_text(directory):
+            yield PurePosixPath(rel), Path(absolute)
+
+    def walk_yaml_text(self, directory: PurePosixPath) -> Iterator[tuple[str, str]]:
+        """:meth:`walk_yaml` as strings: ``str()`` of the repo-relative path, absolute path."""
         start = self.inside(directory)
         if start is None or not start.is_dir():
             return
-        stack = [str(directory)]
+        root = str(self.root)
+        top = str(directory)
+        stack = ["" if top == "." else top]
         while stack:
             rel_dir = stack.pop()
+            prefix = f"{rel_dir}/" if rel_dir else ""
             try:
-                entries = sorted(os.scandir(self.root / rel_dir), key=lambda e: e.name)
+                entries = sorted(os.scandir(f"{root}/{rel_dir}"), key=lambda e: e.name)
             except OSError:
                 continue
             subdirs = []
@@ -362,9 +377,9 @@ class _Discoverer:
                 if entry.name.startswith("."):
                     continue
                 if entry.is_dir(follow_symlinks=False):
-                    subdirs.append(f"{rel_dir}/{entry.name}")
+                    subdirs.append(prefix + entry.name)
                 elif entry.name.endswith(YAML_SUFFIXES):
-                    yield PurePosixPath(f"{rel_dir}/{entry.name}"), Path(entry.path)
+                    yield prefix + entry.name, entry.path
             stack.extend(reversed(subdirs))
 
     # -- namespace -------------------------------------------------------------------
@@ -614,14 +629,18 @@ class _Discoverer:
             d for d in app_directories if d != ns.directory and ns.directory not in d.parents
         )
         roots = [ns.directory, *sorted(elsewhere)]
-        seen: set[PurePosixPath] = set()
+        seen: set[str] = set()
         found: list[PolicyRef] = []
         for directory in roots:
-            for rel, absolute in self.walk_yaml(directory):
-                if rel in seen:
+            for rel_text, absolute_text in self.walk_yaml_text(directory):
+                if rel_text in seen:
                     continue
-                seen.add(rel)
-                cached = self.cache.get(str(rel))
+                seen.add(rel_text)
+                cached = self.cache.get(rel_text)
+                if isinstance(cached, list) and not any(map(is_policy_document, cached)):
+                    continue  # read with the app: no policy in it
+                rel = PurePosixPath(rel_text)
+                absolute = Path(absolute_text)
                 if cached is None:
                     if self.inside(rel) is None:
                         ns.warnings.append(f"{rel}: resolves outside the repository; skipped")
@@ -656,13 +675,19 @@ class _Discoverer:
         found.sort(key=lambda p: str(p.path))  # stable: document order within a file
         ns.policies = found
         for app in apps:
-            app.existing_policies = tuple(p for p in found if p.path.is_relative_to(app.directory))
+            app.existing_policies = tuple(p for p in found if _under(p.path, app.directory))
+
+
+def _under(path: PurePosixPath, directory: PurePosixPath) -> bool:
+    """``path.is_relative_to(directory)`` for repo-relative paths, without pathlib's cost."""
+    text, prefix = str(path), str(directory)
+    return prefix == "." or text == prefix or text.startswith(prefix + "/")
 
 
 def _owner(rel: PurePosixPath, apps: Iterable[App]) -> App | None:
     best: App | None = None
     for app in apps:
-        if rel.is_relative_to(app.directory) and (
+        if _under(rel, app.directory) and (
             best is None or len(app.directory.parts) > len(best.directory.parts)
         ):
             best = app
@@ -1339,6 +1364,8 @@ def discover_all(
             broken.warnings.append(f"not discovered: {exc}")
             return broken, []
 
+    if len(selected) >= MEMO_NAMESPACES:
+        enable_parse_memo()  # loaded once, before workers fork
     results = map_chunked(one, selected)
     fallback = None if names is None else (lambda: _scan_clusters(discoverer, apps_dir))
     _link(results, _index(ns for ns, _ in results), fallback=fallback)

@@ -6,6 +6,7 @@ import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path, PurePosixPath
 
@@ -48,6 +49,41 @@ def _real_root(root: str) -> str:
     return os.path.realpath(root)
 
 
+_REALPATHS: dict[str, str] | None = None  # set while the tree is only read (planning)
+
+
+@contextlib.contextmanager
+def cached_realpaths() -> Iterator[None]:
+    """Memoise the containment checks' ``realpath`` within the block: for planning, which
+    reads the tree but never changes it. Thousands of files share a few parent directories."""
+    global _REALPATHS
+    outer = _REALPATHS
+    if outer is None:
+        _REALPATHS = {}
+    try:
+        yield
+    finally:
+        _REALPATHS = outer
+
+
+def _realpath(path: str) -> str:
+    """``os.path.realpath``, through the memo when one is active: a path's realpath is its
+    parent's plus its name unless it is a symlink (one lstat per new path)."""
+    cache = _REALPATHS
+    if cache is None:
+        return os.path.realpath(path)
+    hit = cache.get(path)
+    if hit is not None:
+        return hit
+    parent, _, name = path.rpartition("/")
+    if not parent or name in ("", ".", "..") or os.path.islink(path):  # noqa: PTH114
+        real = os.path.realpath(path)
+    else:
+        real = f"{_realpath(parent)}/{name}"
+    cache[path] = real
+    return real
+
+
 def repo_path(root: Path, rel: PurePosixPath | str) -> Path:
     """Absolute path of ``rel`` inside ``root``; refuses anything escaping ``root``.
 
@@ -60,7 +96,7 @@ def repo_path(root: Path, rel: PurePosixPath | str) -> Path:
         )
     candidate = root / rel_path
     real_root = _real_root(str(root))
-    real = os.path.realpath(candidate)
+    real = _realpath(str(candidate))
     if real != real_root and not real.startswith(real_root + os.sep):
         raise PathEscapeError(
             f"{rel}: resolves outside the repository ({real})",

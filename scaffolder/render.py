@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
+import re
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -353,6 +355,142 @@ def render(template: str, answers: Mapping[str, Any], *, engine: str = "fast") -
     return render_fast(template, answers)
 
 
+# --------------------------------------------------------------------------- render memo
+#
+# Rendering is a pure function of the template files, the engine's code and the answers.
+# ``scaffold`` renders every overlay of the repository on every run, though on a rerun each
+# is already on disk exactly as rendered. The memo (an append-only log in netpol's cache)
+# records, per template fingerprint and answers, the digest of every file a render
+# produced; :func:`render_reusing` then takes a file from disk when its bytes have that
+# digest, so the result is byte for byte the rendering, without running Jinja.
+
+_MEMO_MAX_BYTES = 64 * 1024 * 1024
+_MEMO: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {}
+_MEMO_ON = False
+
+
+def enable_render_memo() -> None:
+    """For runs rendering thousands of overlays; a few renders cost less than the memo."""
+    global _MEMO_ON
+    _MEMO_ON = True
+
+
+@cache
+def _fingerprint(template: str) -> str:
+    """Everything a fast render of ``template`` depends on, besides its answers."""
+    import importlib
+    import sys
+
+    import jinja2
+
+    filters = importlib.import_module("jinja2_ansible_filters.core_filters")
+    digest = hashlib.sha256(f"{sys.version}|{jinja2.__version__}".encode())
+    digest.update(Path(filters.__file__ or "").read_bytes())  # the filters' code
+    digest.update(Path(__file__).read_bytes())  # this engine's code
+    root = template_dir(template)
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            digest.update(f"\0{path.relative_to(root).as_posix()}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def _memo_prefix(template: str) -> str:
+    return f"render-memo-{template.replace('/', '_')}-"
+
+
+def _memo_path(template: str) -> Path:
+    return cache_dir() / f"{_memo_prefix(template)}{_fingerprint(template)}.log"
+
+
+def _memo(template: str) -> dict[str, tuple[tuple[str, str], ...]]:
+    memo = _MEMO.get(template)
+    if memo is not None:
+        return memo
+    memo = _MEMO[template] = {}
+    path = _memo_path(template)
+    try:
+        if path.stat().st_size > _MEMO_MAX_BYTES:
+            path.unlink()  # start over rather than grow without bound
+            return memo
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return memo
+    for line in text.split("\n"):
+        parts = line.split("\t")
+        if len(parts) >= 3 and len(parts) % 2 == 1 and len(parts[0]) == 32:
+            memo[parts[0]] = tuple(zip(parts[1::2], parts[2::2], strict=True))
+    return memo
+
+
+def _plain(value: Any) -> bool:
+    """Data whose ``repr`` identifies it exactly (types, order and all)."""
+    kind = type(value)
+    if value is None or kind in (str, int, float, bool):
+        return True
+    if kind in (list, tuple):
+        return all(_plain(v) for v in value)
+    if kind is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    return False
+
+
+def _memo_key(answers: Mapping[str, Any]) -> str | None:
+    data = dict(answers)
+    return hashlib.sha256(repr(data).encode()).hexdigest()[:32] if _plain(data) else None
+
+
+def _remember(template: str, key: str, rendering: Rendering) -> None:
+    entry = tuple(
+        (str(path), hashlib.sha256(data).hexdigest())
+        for path, data in sorted(rendering.files.items())
+    )
+    if any("\t" in name or "\n" in name for name, _ in entry):
+        return
+    _memo(template)[key] = entry
+    line = "\t".join([key, *(field for pair in entry for field in pair)]) + "\n"
+    try:
+        path = _memo_path(template)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():  # a new fingerprint: drop the logs of older ones
+            from .yamlio import _remove_other_logs
+
+            _remove_other_logs(str(path), _memo_prefix(template))
+        # One short O_APPEND write per entry: concurrent netpol processes cannot interleave.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode("utf-8"))
+        finally:
+            os.close(fd)
+    except OSError:
+        pass  # an optimisation only
+
+
+def render_reusing(template: str, answers: Mapping[str, Any], directory: Path) -> Rendering:
+    """``render(template, answers)`` (fast engine), reusing the files already in ``directory``
+    when the memo shows a render with these answers produced exactly those bytes."""
+    key = _memo_key(answers) if _MEMO_ON else None
+    if key is None:
+        return render_fast(template, answers)
+    expected = _memo(template).get(key)
+    if expected is not None:
+        files: dict[PurePosixPath, bytes] = {}
+        for name, digest in expected:
+            try:
+                data = (directory / name).read_bytes()
+            except OSError:
+                break
+            if hashlib.sha256(data).hexdigest() != digest:
+                break
+            files[PurePosixPath(name)] = data
+        else:
+            return Rendering(template, files)
+    rendering = render_fast(template, answers)
+    if expected is None:
+        _remember(template, key, rendering)
+    return rendering
+
+
 @dataclass(frozen=True)
 class Recorded:
     """What a rendered answers file records: template, answers, file digests."""
@@ -364,12 +502,148 @@ class Recorded:
 
 def read_recorded(answers_text: str, source: str) -> Recorded:
     """Parse a rendered answers file."""
-    from .yamlio import parse_documents
+    data = _parse_answers_fast(answers_text)
+    if data is None:
+        from .yamlio import parse_documents
 
-    docs = parse_documents(answers_text, source)
-    data = docs[0] if docs and isinstance(docs[0], dict) else {}
+        docs = parse_documents(answers_text, source)
+        data = docs[0] if docs and isinstance(docs[0], dict) else {}
     digests = data.get(DIGESTS_KEY) or {}
     src = str(data.get("_src_path", ""))
     template = src.removeprefix("netpol:") if src.startswith("netpol:") else None
     answers = {k: v for k, v in data.items() if not str(k).startswith("_")}
     return Recorded(template, answers, {str(k): str(v) for k, v in digests.items()})
+
+
+# --------------------------------------------------------------------------- answers files
+#
+# A rerun of ``scaffold --all`` reads thousands of answers files. They are in the small
+# YAML subset netpol itself writes (see ``answers_file`` in the templates' _macros.jinja):
+# ``key: scalar`` and ``key: <JSON>`` lines, and one level of ``  key: scalar`` entries
+# under the digests key. :func:`_parse_answers_fast` reads exactly that subset, with
+# PyYAML's own implicit resolver deciding what a plain scalar is, and gives up (None) on
+# anything else, which the reference YAML loader then parses (and explains, if broken).
+
+_FAST_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")
+_FAST_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./:+-]*")
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\n\x20-\x7e]")
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+class _NotFast(Exception):
+    """The text is outside the subset :func:`_parse_answers_fast` reads."""
+
+
+@cache
+def _yaml_scalars() -> tuple[Any, Any, Any]:
+    """PyYAML's implicit resolver and safe constructor, and its ScalarNode class."""
+    import yaml
+
+    return yaml.resolver.Resolver(), yaml.constructor.SafeConstructor(), yaml.ScalarNode
+
+
+_PLAIN: dict[str, Any] = {}  # plain scalar -> its value (immutable: str, int, bool, None)
+
+
+def _plain_scalar(text: str) -> Any:
+    try:
+        return _PLAIN[text]
+    except KeyError:
+        pass
+    if not _FAST_PLAIN.fullmatch(text) or text.endswith(":"):
+        raise _NotFast
+    resolver, constructor, node_class = _yaml_scalars()
+    tag = resolver.resolve(node_class, text, (True, False))
+    if tag == _STR_TAG:
+        value: Any = text
+    elif tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"):
+        value = constructor.yaml_constructors[tag](constructor, node_class(tag, text))
+    else:
+        raise _NotFast  # floats, timestamps, merge keys: the reference loader decides
+    if len(_PLAIN) < 10_000:
+        _PLAIN[text] = value
+    return value
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _NotFast
+    return out
+
+
+def _no_float(text: str) -> Any:
+    raise _NotFast  # YAML 1.1 reads some JSON numbers (1e5) as strings
+
+
+@cache
+def _json_decoder() -> Any:
+    import json
+
+    return json.JSONDecoder(
+        object_pairs_hook=_no_duplicates, parse_float=_no_float, parse_constant=_no_float
+    )
+
+
+def _scalar(text: str) -> Any:
+    first = text[:1]
+    if first in ("{", "[", '"'):
+        if text == "[]":
+            return []
+        if text == "{}":
+            return {}
+        if "\\" in text:
+            raise _NotFast  # JSON and YAML escapes differ in corner cases
+        try:
+            return _json_decoder().decode(text)
+        except ValueError as exc:
+            raise _NotFast from exc
+    return _plain_scalar(text)
+
+
+def _key(text: str) -> str:
+    if not _FAST_KEY.fullmatch(text) or _plain_scalar(text) != text:
+        raise _NotFast
+    return text
+
+
+def _parse_answers_fast(text: str) -> dict[str, Any] | None:
+    """The mapping of an answers file in the subset netpol writes; None for anything else."""
+    if _NOT_PRINTABLE_ASCII.search(text):
+        return None  # tabs, CR, control or non-ASCII characters
+    lines = text.split("\n")
+    if lines and lines[0] == "---":
+        lines = lines[1:]
+    data: dict[str, Any] = {}
+    blocks: list[str] = []  # keys whose value is on the indented lines below them
+    nested: dict[str, Any] | None = None
+    try:
+        for line in lines:
+            if not line or line[0] == "#":
+                continue
+            if line.startswith("  ") and nested is not None and line[2] != " ":
+                key, sep, value = line[2:].partition(": ")
+                key = _key(key)
+                if not sep or key in nested:
+                    raise _NotFast
+                nested[key] = _scalar(value)
+                continue
+            nested = None
+            if line.endswith(":") and ": " not in line:
+                key = _key(line[:-1])
+                if key in data:
+                    raise _NotFast
+                nested = data[key] = {}
+                blocks.append(key)
+                continue
+            key, sep, value = line.partition(": ")
+            key = _key(key)
+            if not sep or key in data:
+                raise _NotFast
+            data[key] = _scalar(value)
+    except _NotFast:
+        return None
+    for key in blocks:
+        if not data[key]:
+            data[key] = None  # ``key:`` with nothing under it is null
+    return data or None

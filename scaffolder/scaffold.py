@@ -25,14 +25,21 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .answers import describe, entry_key, merge_answers, union
-from .components import ManagedState, plan_rendering, read_state, require_no_conflicts
+from .components import (
+    ManagedState,
+    managed_directories,
+    plan_rendering,
+    read_state,
+    require_no_conflicts,
+)
 from .config import Config
 from .edits import add_text_edit
 from .errors import NetpolError, RepoError
+from .fsutil import cached_realpaths
 from .kustomize_edit import Op, normalize_entry, relative_entry
 from .model import App, CnpgCluster, Namespace, Port
 from .plan import Plan
-from .render import ANSWERS_FILE, OVERLAY, render
+from .render import ANSWERS_FILE, OVERLAY, render, render_reusing
 from .repo import Repo, find_kustomization, validate_namespace_name
 
 OVERLAY_FILE = "cnp-netpol.yaml"
@@ -277,11 +284,10 @@ Overlays = dict[PurePosixPath, tuple[PurePosixPath, dict[str, Any]]]
 
 def recorded_overlays(root: Path, ns_directory: PurePosixPath) -> dict[PurePosixPath, ManagedState]:
     """Every directory under a namespace that holds a rendered namespace-overlay."""
-    found: dict[PurePosixPath, ManagedState] = {}
-    for answers in sorted((root / ns_directory).rglob(ANSWERS_FILE)):
-        directory = PurePosixPath(answers.parent.relative_to(root).as_posix())
-        found[directory] = read_state(root, directory)
-    return found
+    return {
+        directory: read_state(root, directory)
+        for directory in sorted(managed_directories(root, ns_directory))
+    }
 
 
 class _Scaffolder:
@@ -299,6 +305,7 @@ class _Scaffolder:
         self.removals = removals or {}
         self.plan = Plan()
         self.gateway_ports = _gateway_target_ports(namespaces, self.config, opts)
+        self.states: dict[PurePosixPath, ManagedState] = {}
 
     # ------------------------------------------------------------------ namespace level
     def namespace(self, ns: Namespace) -> tuple[Plan, NamespaceResult]:
@@ -315,7 +322,7 @@ class _Scaffolder:
             return self.plan, result
         for warning in ns.warnings:
             self.plan.warnings.append(f"{ns.name}: {warning}")
-        states = recorded_overlays(self.repo.root, ns.directory)
+        states = self.states = recorded_overlays(self.repo.root, ns.directory)
         ours = {d / name for d, state in states.items() for name in state.digests}
         recorded = {d: state for d, state in states.items() if state.template == OVERLAY}
         foreign_names = {
@@ -610,7 +617,7 @@ class _Scaffolder:
     ) -> None:
         from .validate import validate_text
 
-        rendering = render(OVERLAY, answers)
+        rendering = render_reusing(OVERLAY, answers, self.repo.root / directory)
         text = rendering.files[PurePosixPath(OVERLAY_FILE)].decode("utf-8")
         names = set(re.findall(r"(?m)^  name: (\S+)$", text))
         clash = sorted(names & taken)
@@ -621,7 +628,6 @@ class _Scaffolder:
             )
             return
         taken.update(names)
-        validate_text(text, str(directory / OVERLAY_FILE))
         outcome = plan_rendering(
             self.repo.root,
             directory,
@@ -629,7 +635,10 @@ class _Scaffolder:
             reason=f"allow policies for {app}",
             adopt=False,
             overwrite=self.opts.overwrite,
+            state=self.states.get(directory),
         )
+        if PurePosixPath(OVERLAY_FILE) not in outcome.as_recorded:  # else validated when written
+            validate_text(text, str(directory / OVERLAY_FILE))
         require_no_conflicts(outcome, command=self.opts.command)
         self.plan.extend(outcome.plan)
         add_text_edit(
@@ -721,14 +730,21 @@ def plan_scaffold(repo: Repo, names: list[str], opts: ScaffoldOptions) -> Scaffo
     removals = _plan_removals(selected, recorded, opts.removals)
     scaffolder = _Scaffolder(repo, discovered, opts, removals)
     if len(names) >= BULK_NAMESPACES:
+        from .render import enable_render_memo
         from .validate import enable_bulk_mode
 
         enable_bulk_mode()
+        enable_render_memo()
     if len(names) >= 2 * MIN_ITEMS_PER_JOB:
         _warm_caches()  # once, before workers fork, instead of once per worker
     plan = Plan()
     results = []
-    for fragment, result in map_chunked(lambda name: scaffolder.namespace(discovered[name]), names):
+
+    def plan_one(name: str) -> tuple[Plan, NamespaceResult]:
+        with cached_realpaths():  # planning reads the tree, never changes it
+            return scaffolder.namespace(discovered[name])
+
+    for fragment, result in map_chunked(plan_one, names):
         plan.extend(fragment)
         results.append(result)
     return ScaffoldResult(plan, results)
