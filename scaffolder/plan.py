@@ -1,13 +1,14 @@
 """Edits expressed as data: a :class:`Plan` is a list of file changes.
 
 Every command that writes builds a plan first. The same plan is then *applied*
-(atomic writes), *shown* as a unified diff (``--dry-run``), serialised to JSON
+(all or nothing, see :mod:`.transaction`), *shown* as a unified diff (``--dry-run``), serialised to JSON
 (``--json``) or, later, committed to a branch. There is no separate dry-run code path.
 """
 
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import os
 from collections.abc import Iterator
@@ -17,7 +18,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import NetpolError
-from .fsutil import repo_path, write_atomic
+from .fsutil import describe_os_error, repo_path
+from .transaction import apply_changes
 
 
 class Action(StrEnum):
@@ -139,30 +141,28 @@ class Plan:
         return "".join(c.diff() for c in self.effective)
 
     def preflight(self, root: Path) -> None:
-        """Refuse up front if any file cannot be written, so a plan never lands half-way."""
+        """Refuse up front if a file or its directory is not writable (a read-only file is the
+        user saying "do not touch"), before anything is staged."""
         for change in self.effective:
             path = repo_path(root, change.path)
             target = path if path.exists() else _existing_parent(path)
             if not os.access(target, os.W_OK) or (
                 path.exists() and not os.access(path.parent, os.W_OK)
             ):
+                what, hint = describe_os_error(PermissionError(errno.EACCES, "denied"))
                 raise NetpolError(
-                    f"cannot write {change.path}: permission denied",
-                    hint="fix the permissions; nothing was written",
+                    f"cannot write {change.path}: {what}; nothing was written", hint=hint
                 )
 
     def apply(self, root: Path) -> list[PurePosixPath]:
-        """Write every change atomically (after a preflight check); returns the paths written."""
+        """Write every change, all or nothing (see :mod:`.transaction`); returns the paths.
+
+        On any error or interruption the tree is left exactly as it was.
+        """
         self.preflight(root)
-        written = []
-        for change in self.effective:
-            path = repo_path(root, change.path)
-            if change.new is None:
-                path.unlink(missing_ok=True)
-            else:
-                write_atomic(path, change.new)
-            written.append(change.path)
-        return written
+        changes = self.effective
+        apply_changes(root, [(c.path, c.new) for c in changes])
+        return [c.path for c in changes]
 
     def to_json(self) -> dict[str, Any]:
         return {
