@@ -111,7 +111,11 @@ class Plan:
     def write(self, root: Path, rel: PurePosixPath, new: bytes, reason: str) -> None:
         """Plan ``rel`` to hold ``new``; a no-op when the file already holds exactly that."""
         path = repo_path(root, rel)
-        on_disk = path.read_bytes() if path.exists() else None
+        try:
+            on_disk = path.read_bytes() if path.exists() else None
+        except OSError as exc:
+            what, hint = describe_os_error(exc)
+            raise NetpolError(f"cannot read {rel}: {what}", hint=hint) from exc
         pending = self.pending(rel)
         if (pending if pending is not None else on_disk) != new:
             self.add(FileChange(rel, on_disk, new, reason))

@@ -103,3 +103,11 @@ def test_json_lists_changes() -> None:
     assert data["changes"][0]["action"] == "create"
     assert data["changes"][0]["reason"] == "because"
     assert data["notes"] == ["n"]
+
+
+def test_a_directory_where_a_file_is_planned_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "x.yaml").mkdir()
+    with pytest.raises(
+        NetpolError, match=r"^cannot read x\.yaml: a directory is in the way \(move it"
+    ):
+        Plan().write(tmp_path, PurePosixPath("x.yaml"), b"a\n", "r")

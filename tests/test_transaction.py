@@ -344,3 +344,48 @@ def test_a_real_file_size_limit_writes_nothing(initialised_repo: Path) -> None:
     )
     assert snapshot(initialised_repo) == before
     assert _temps(initialised_repo) == []
+
+
+# --------------------------------------------------------------------------- durability
+def test_one_flush_before_the_first_rename(
+    initialised_repo: Path, netpol, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+    real_flush, real_replace = transaction._flush, os.replace
+
+    def flush(*args: Any) -> None:
+        events.append("flush")
+        real_flush(*args)
+
+    def replace(src: Any, dst: Any) -> None:
+        events.append("rename")
+        real_replace(src, dst)
+
+    def no_fsync(fd: int) -> None:
+        raise AssertionError("no fsync per file")
+
+    monkeypatch.setattr(transaction, "_flush", flush)
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "fsync", no_fsync)
+    result = netpol("-C", initialised_repo, "scaffold", "media")
+    assert result.exit_code == 0, result.stderr
+    assert events == ["flush"] + ["rename"] * 13
+
+
+def test_a_failing_flush_writes_nothing(
+    initialised_repo: Path, netpol, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(initialised_repo)
+
+    def broken(fd: int) -> bool:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(transaction, "_syncfs", broken)
+    result = netpol("-C", initialised_repo, "scaffold", "media")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "netpol: error: cannot flush the staged files to disk: input/output error; "
+        "nothing was written ("
+    )
+    assert snapshot(initialised_repo) == before
+    assert _temps(initialised_repo) == []
