@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import NetpolError
-from .fsutil import describe_os_error, repo_path
+from .fsutil import describe_os_error, repo_path, repo_paths
 from .transaction import apply_changes
 
 
@@ -147,12 +147,20 @@ class Plan:
     def preflight(self, root: Path) -> None:
         """Refuse up front if a file or its directory is not writable (a read-only file is the
         user saying "do not touch"), before anything is staged."""
-        for change in self.effective:
-            path = repo_path(root, change.path)
-            target = path if path.exists() else _existing_parent(path)
-            if not os.access(target, os.W_OK) or (
-                path.exists() and not os.access(path.parent, os.W_OK)
-            ):
+        changes = self.effective
+        paths = repo_paths(root, [c.path for c in changes])
+        writable: dict[Path, bool] = {}  # per directory: a plan has thousands of files
+        for change, path in zip(changes, paths, strict=True):
+            exists = path.exists()
+            if exists:
+                target = path.parent
+                ok = os.access(path, os.W_OK)
+            else:
+                target = _existing_parent(path)
+                ok = True
+            if target not in writable:
+                writable[target] = os.access(target, os.W_OK)
+            if not (ok and writable[target]):
                 what, hint = describe_os_error(PermissionError(errno.EACCES, "denied"))
                 raise NetpolError(
                     f"cannot write {change.path}: {what}; nothing was written", hint=hint

@@ -37,7 +37,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import NetpolError
-from .fsutil import TEMP_SUFFIX, describe_os_error, relpath, repo_path
+from .fsutil import TEMP_SUFFIX, describe_os_error, relpath, repo_paths
 
 _HELD = frozenset(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
@@ -68,7 +68,9 @@ def apply_changes(root: Path, changes: Iterable[tuple[PurePosixPath, bytes | Non
     Raises :class:`NetpolError` naming the file and the cause (``disk full``, ``file too
     large``...) after rolling back; re-raises ``KeyboardInterrupt`` after rolling back.
     """
-    entries = [_Entry(rel, repo_path(root, rel), new) for rel, new in changes]
+    pairs = list(changes)
+    paths = repo_paths(root, [rel for rel, _ in pairs])
+    entries = [_Entry(rel, path, new) for (rel, new), path in zip(pairs, paths, strict=True)]
     if entries:
         _Transaction(root, entries).run()
 
