@@ -1,16 +1,57 @@
-"""Filesystem primitives: atomic writes and repository-containment checks."""
+"""Filesystem primitives: atomic writes, repository-containment checks, OS error wording."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path, PurePosixPath
 
 from .errors import NetpolError, PathEscapeError
+
+#: Every temporary file netpol creates beside a target ends with this suffix (staged new
+#: content and backups alike), so leftovers of a killed run are recognisable.
+TEMP_SUFFIX = ".netpol-tmp"
+
+_OS_ERRORS: dict[int, tuple[str, str]] = {
+    errno.ENOSPC: ("disk full", "free some space on that file system, then rerun"),
+    errno.EFBIG: (
+        "file too large",
+        "the file size limit is too low: raise it with ulimit -f unlimited, then rerun",
+    ),
+    errno.EACCES: (
+        "permission denied",
+        "make the file and its directory writable for you with chmod u+w or chown, then rerun",
+    ),
+    errno.EPERM: (
+        "permission denied",
+        "make the file and its directory writable for you with chmod u+w or chown "
+        "(or clear an immutable flag with chattr -i), then rerun",
+    ),
+    errno.EROFS: (
+        "read-only file system",
+        "remount the file system read-write or work in a writable clone, then rerun",
+    ),
+    errno.EEXIST: ("a file is in the way", "move it away, then rerun"),
+    errno.ENOTDIR: ("a file is in the way of a directory", "move it away, then rerun"),
+    errno.EISDIR: ("a directory is in the way", "move it away, then rerun"),
+    errno.EDQUOT: (
+        "disk quota exceeded",
+        "free some space within your disk quota or ask for a larger one, then rerun",
+    ),
+}
+
+
+def describe_os_error(exc: OSError) -> tuple[str, str]:
+    """What an :class:`OSError` means for a user, and the fix: ``("disk full", "free ...")``."""
+    if exc.errno in _OS_ERRORS:
+        return _OS_ERRORS[exc.errno]
+    what = (exc.strerror or str(exc) or type(exc).__name__).lower()
+    return what, "fix the cause above, then rerun"
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
@@ -21,15 +62,14 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     failure, and readers never see a half-written file.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = None
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".netpol-tmp", dir=path.parent)
-    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            mode = 0o666 & ~current_umask()
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()
@@ -37,11 +77,18 @@ def write_atomic(path: Path, data: bytes | str) -> None:
         Path(tmp).chmod(mode)
         Path(tmp).replace(path)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise NetpolError(
-            f"cannot write {path}: {exc.strerror or exc}", hint="check permissions"
-        ) from exc
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink()
+        what, hint = describe_os_error(exc)
+        raise NetpolError(f"cannot write {path}: {what}", hint=hint) from exc
+
+
+def current_umask() -> int:
+    """The process umask (reading it means setting it: set it straight back)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 @cache
@@ -103,6 +150,29 @@ def repo_path(root: Path, rel: PurePosixPath | str) -> Path:
             hint="netpol only edits files inside the repository; check for '..' or symlinks",
         )
     return candidate
+
+
+def repo_paths(root: Path, rels: Iterable[PurePosixPath]) -> list[Path]:
+    """:func:`repo_path` for many paths, resolving each directory once (a plan of 10,000
+    files has a few thousand directories); a file that is itself a symlink is resolved too."""
+    checked: set[PurePosixPath] = set()
+    paths = []
+    for rel in rels:
+        if rel.is_absolute() or rel.name in ("", ".", ".."):
+            paths.append(repo_path(root, rel))
+            continue
+        if rel.parent not in checked:
+            try:
+                repo_path(root, rel.parent)
+            except PathEscapeError:
+                repo_path(root, rel)  # the same refusal, naming the file
+                raise
+            checked.add(rel.parent)
+        path = root / rel
+        if path.is_symlink():
+            repo_path(root, rel)
+        paths.append(path)
+    return paths
 
 
 def cache_dir() -> Path:

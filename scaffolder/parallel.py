@@ -6,13 +6,15 @@ chunks processed by forked workers. Workers inherit the parent's state (the repo
 model) through ``fork``, and send back plain, picklable results. netpol errors raised in a
 worker come back as the same one-line error with the same exit code.
 
-Small inputs, platforms without ``fork`` and ``NETPOL_JOBS=1`` run in-process.
+Small inputs, platforms without ``fork`` and ``NETPOL_JOBS=1`` run in-process. Ctrl-C
+reaches only the parent, which stops the workers and exits with ``netpol: interrupted``.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import signal
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -27,13 +29,28 @@ _TASK: Callable[[Any], Any] | None = None
 
 
 def default_jobs() -> int:
+    """``NETPOL_JOBS`` if set (a whole number >= 1; 1 runs in-process), else the usable cores."""
     configured = os.environ.get("NETPOL_JOBS")
-    if configured and configured.isdigit() and int(configured) > 0:
-        return int(configured)
+    if configured:
+        text = configured.strip()
+        if not (text.isascii() and text.isdigit()) or int(text) < 1:
+            raise NetpolError(
+                f"NETPOL_JOBS must be a whole number >= 1 (got {configured!r})",
+                hint="unset it to use every core, or set NETPOL_JOBS=1 to run in one process",
+            )
+        return int(text)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def _quiet_worker(mask: Any) -> None:
+    """Pool initializer: Ctrl-C is the parent's business (it terminates the pool), so a
+    worker ignores SIGINT instead of printing a ``Process ForkPoolWorker-N`` traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _run_chunk(chunk: Sequence[Any]) -> tuple[str, Any]:
@@ -59,7 +76,18 @@ def map_chunked(task: Callable[[T], R], items: Sequence[T], jobs: int | None = N
     _TASK = task
     gc.freeze()  # keep the inherited model out of the workers' GC (no copy-on-write storms)
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        # SIGINT is blocked while the workers fork, so none can see a Ctrl-C before its
+        # initializer ignores it; the parent gets it once the pool exists, and leaving the
+        # ``with`` block on KeyboardInterrupt terminates the workers.
+        mask = None
+        if hasattr(signal, "pthread_sigmask"):
+            mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            pool = multiprocessing.get_context("fork").Pool(jobs, _quiet_worker, (mask,))
+        finally:
+            if mask is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        with pool:
             outcomes = pool.map(_run_chunk, chunks)
     finally:
         _TASK = None

@@ -1,13 +1,14 @@
 """Edits expressed as data: a :class:`Plan` is a list of file changes.
 
 Every command that writes builds a plan first. The same plan is then *applied*
-(atomic writes), *shown* as a unified diff (``--dry-run``), serialised to JSON
+(all or nothing, see :mod:`.transaction`), *shown* as a unified diff (``--dry-run``), serialised to JSON
 (``--json``) or, later, committed to a branch. There is no separate dry-run code path.
 """
 
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import os
 from collections.abc import Iterator
@@ -17,7 +18,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import NetpolError
-from .fsutil import repo_path, write_atomic
+from .fsutil import describe_os_error, repo_path, repo_paths
+from .transaction import apply_changes
 
 
 class Action(StrEnum):
@@ -109,7 +111,11 @@ class Plan:
     def write(self, root: Path, rel: PurePosixPath, new: bytes, reason: str) -> None:
         """Plan ``rel`` to hold ``new``; a no-op when the file already holds exactly that."""
         path = repo_path(root, rel)
-        on_disk = path.read_bytes() if path.exists() else None
+        try:
+            on_disk = path.read_bytes() if path.exists() else None
+        except OSError as exc:
+            what, hint = describe_os_error(exc)
+            raise NetpolError(f"cannot read {rel}: {what}", hint=hint) from exc
         pending = self.pending(rel)
         if (pending if pending is not None else on_disk) != new:
             self.add(FileChange(rel, on_disk, new, reason))
@@ -139,30 +145,36 @@ class Plan:
         return "".join(c.diff() for c in self.effective)
 
     def preflight(self, root: Path) -> None:
-        """Refuse up front if any file cannot be written, so a plan never lands half-way."""
-        for change in self.effective:
-            path = repo_path(root, change.path)
-            target = path if path.exists() else _existing_parent(path)
-            if not os.access(target, os.W_OK) or (
-                path.exists() and not os.access(path.parent, os.W_OK)
-            ):
+        """Refuse up front if a file or its directory is not writable (a read-only file is the
+        user saying "do not touch"), before anything is staged."""
+        changes = self.effective
+        paths = repo_paths(root, [c.path for c in changes])
+        writable: dict[Path, bool] = {}  # per directory: a plan has thousands of files
+        for change, path in zip(changes, paths, strict=True):
+            exists = path.exists()
+            if exists:
+                target = path.parent
+                ok = os.access(path, os.W_OK)
+            else:
+                target = _existing_parent(path)
+                ok = True
+            if target not in writable:
+                writable[target] = os.access(target, os.W_OK)
+            if not (ok and writable[target]):
+                what, hint = describe_os_error(PermissionError(errno.EACCES, "denied"))
                 raise NetpolError(
-                    f"cannot write {change.path}: permission denied",
-                    hint="fix the permissions; nothing was written",
+                    f"cannot write {change.path}: {what}; nothing was written", hint=hint
                 )
 
     def apply(self, root: Path) -> list[PurePosixPath]:
-        """Write every change atomically (after a preflight check); returns the paths written."""
+        """Write every change, all or nothing (see :mod:`.transaction`); returns the paths.
+
+        On any error or interruption the tree is left exactly as it was.
+        """
         self.preflight(root)
-        written = []
-        for change in self.effective:
-            path = repo_path(root, change.path)
-            if change.new is None:
-                path.unlink(missing_ok=True)
-            else:
-                write_atomic(path, change.new)
-            written.append(change.path)
-        return written
+        changes = self.effective
+        apply_changes(root, [(c.path, c.new) for c in changes])
+        return [c.path for c in changes]
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -11,6 +11,8 @@ Cases are grouped by area, one list each; add a case to the list of its area.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -644,8 +646,83 @@ EDIT_CASES = [
     ),
 ]
 
+
 # --------------------------------------------------------------------------- writes and faults
-APPLY_CASES: list[Case] = []
+def _jobs(id: str, value: str, *extra: str) -> Case:
+    return Case(
+        id,
+        "initialised",
+        ("-C", "{repo}", "scaffold", *extra),
+        1,
+        f"NETPOL_JOBS must be a whole number >= 1 (got {value!r})",
+        env=(("NETPOL_JOBS", value),),
+    )
+
+
+def _symlink_outside(rel: str) -> Callable[[Path], None]:
+    def prepare(root: Path) -> None:
+        outside = root.parent / "outside.yaml"
+        outside.write_text("kind: NotYours\n")
+        (root / rel).symlink_to(outside)
+
+    return prepare
+
+
+def _chmod_denies() -> bool:
+    """Whether a read-only mode stops this process (not for root, which overrides it)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = Path(tmp) / "probe"
+        probe.touch(mode=0o444)
+        return not os.access(probe, os.W_OK)
+
+
+def _read_only(*rels: str) -> Callable[[Path], None]:
+    def prepare(root: Path) -> None:
+        for rel in rels:
+            (root / rel).chmod(0o555 if (root / rel).is_dir() else 0o444)
+
+    return prepare
+
+
+APPLY_CASES: list[Case] = [
+    _jobs("scaffold-netpol-jobs-letters", "abc", "media"),
+    _jobs("scaffold-netpol-jobs-zero", "0", "media"),
+    _jobs("scaffold-netpol-jobs-negative", "-3", "media"),
+    _jobs("scaffold-all-netpol-jobs-fraction", "1.5", "--all"),
+    _jobs("scaffold-dry-run-netpol-jobs-word", "two", "media", "--dry-run"),
+    Case(
+        "scaffold-policy-file-symlinked-outside",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "media"),
+        1,
+        "resolves outside the repository",
+        prepare=_symlink_outside("kubernetes/apps/media/sonarr/app/cnp-netpol.yaml"),
+    ),
+    # root writes through chmod: only an unprivileged run can show a read-only file refused
+    *(
+        [
+            Case(
+                "scaffold-read-only-kustomization",
+                "initialised",
+                ("-C", "{repo}", "scaffold", "media"),
+                1,
+                "cannot write kubernetes/apps/media/kustomization.yaml: permission denied; "
+                "nothing was written",
+                prepare=_read_only("kubernetes/apps/media/kustomization.yaml"),
+            ),
+            Case(
+                "scaffold-read-only-app-directory",
+                "initialised",
+                ("-C", "{repo}", "scaffold", "media"),
+                1,
+                "permission denied; nothing was written",
+                prepare=_read_only("kubernetes/apps/media/radarr/app"),
+            ),
+        ]
+        if _chmod_denies()
+        else []
+    ),
+]
 
 CASES = [*CLI_CASES, *SCAFFOLD_CASES, *EDIT_CASES, *APPLY_CASES]
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -9,6 +14,8 @@ import pytest
 from benchmarks.generate import generate
 from scaffolder import parallel, validate
 from scaffolder.errors import NetpolError, RepoError
+
+from .conftest import ROOT
 
 
 def test_map_chunked_keeps_order_across_workers() -> None:
@@ -87,3 +94,73 @@ def test_crd_schema_parses_the_same_with_libyaml_and_the_reference_loader() -> N
     for name in validate.CRD_FILES.values():
         text = (files("scaffolder") / "data" / "crds" / name).read_text(encoding="utf-8")
         assert parse_documents_fast(text, name) == parse_documents(text, name)
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-3", "1.5", "2x", " "])
+def test_bad_netpol_jobs_is_one_clear_error(value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NETPOL_JOBS", value)
+    with pytest.raises(NetpolError) as info:
+        parallel.map_chunked(lambda x: x, [1, 2, 3])
+    assert info.value.message == f"NETPOL_JOBS must be a whole number >= 1 (got {value!r})"
+    assert "NETPOL_JOBS=1" in str(info.value.hint)
+
+
+@pytest.mark.parametrize(("value", "jobs"), [("1", 1), ("3", 3), (" 2 ", 2), ("", None)])
+def test_good_netpol_jobs(value: str, jobs: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NETPOL_JOBS", value)
+    assert parallel.default_jobs() == (jobs or len(os.sched_getaffinity(0)))
+
+
+CTRL_C_DURING_PLANNING = """
+import sys, time
+from pathlib import Path
+from scaffolder import parallel, scaffold
+from scaffolder.cli import main
+
+parallel.MIN_ITEMS_PER_JOB = 5
+real = scaffold._Scaffolder.namespace
+
+def slow(self, ns):
+    Path(sys.argv[2]).touch()  # in a forked worker: the pool is running
+    time.sleep(0.2)
+    return real(self, ns)
+
+scaffold._Scaffolder.namespace = slow
+main(["-C", sys.argv[1], "scaffold", "--all", "--dry-run"])
+"""
+
+
+def test_ctrl_c_while_workers_plan_is_one_line_and_exit_130(tmp_path: Path, netpol) -> None:
+    repo = generate(tmp_path / "big", 20)
+    assert netpol("init", repo).exit_code == 0
+    marker = tmp_path / "workers-started"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CTRL_C_DURING_PLANNING, str(repo), str(marker)],
+        env={**os.environ, "PYTHONPATH": str(ROOT), "NETPOL_JOBS": "2"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, like a terminal's foreground job
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert marker.exists(), "the workers never started"
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: every process of the group
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert "ForkPoolWorker" not in err and "Traceback" not in err, err
+    assert err.strip() == "netpol: interrupted"
+    assert proc.returncode == 130
+    for _ in range(100):  # the workers are gone too
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("worker processes outlived netpol")

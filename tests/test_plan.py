@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from scaffolder.errors import NetpolError, PathEscapeError
-from scaffolder.fsutil import repo_path, write_atomic
+from scaffolder.fsutil import repo_path, repo_paths, write_atomic
 from scaffolder.plan import FileChange, Plan
 
 
@@ -91,7 +91,7 @@ def test_write_atomic_leaves_no_temp_on_failure(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", fail)
-    with pytest.raises(NetpolError, match="No space left"):
+    with pytest.raises(NetpolError, match=r"f\.yaml: disk full \(free some space"):
         write_atomic(target, b"new\n")
     assert target.read_bytes() == b"keep\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.yaml"]
@@ -103,3 +103,28 @@ def test_json_lists_changes() -> None:
     assert data["changes"][0]["action"] == "create"
     assert data["changes"][0]["reason"] == "because"
     assert data["notes"] == ["n"]
+
+
+def test_a_directory_where_a_file_is_planned_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "x.yaml").mkdir()
+    with pytest.raises(
+        NetpolError, match=r"^cannot read x\.yaml: a directory is in the way \(move it"
+    ):
+        Plan().write(tmp_path, PurePosixPath("x.yaml"), b"a\n", "r")
+
+
+def test_repo_paths_refuses_what_repo_path_refuses(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "ok").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "f.yaml").write_text("x\n")
+    (repo / "dirlink").symlink_to(outside)
+    (repo / "ok" / "filelink.yaml").symlink_to(outside / "f.yaml")
+    assert repo_paths(repo, [PurePosixPath("ok/a"), PurePosixPath("ok/b")]) == [
+        repo / "ok/a",
+        repo / "ok/b",
+    ]
+    for rel in ("../outside/x", "dirlink/x", "ok/filelink.yaml", "ok/../../outside/f.yaml"):
+        with pytest.raises(PathEscapeError, match=r"resolves outside the repository"):
+            repo_paths(repo, [PurePosixPath("ok/a"), PurePosixPath(rel)])
