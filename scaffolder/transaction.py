@@ -208,8 +208,8 @@ class _Transaction:
                 if item.is_dir():  # made for an earlier entry
                     continue
                 self.doing = f"create directory {relpath(self.root, item)}"
+                self.created.append(item)  # first: an interrupt must not leak it
                 item.mkdir()
-                self.created.append(item)
 
     def _stage(self) -> None:
         self._each(self._stage_one)
@@ -270,6 +270,7 @@ class _Transaction:
                         data, mode = entry.saved
                         temp = self._temp_name(entry, "r")
                         entry.temp = temp
+                        temp.unlink(missing_ok=True)  # from an earlier, failed attempt
                         _write_new(temp, data, None, mode)
                         temp.replace(entry.target)
                         entry.temp = None
