@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import NetpolError
 from .fsutil import describe_os_error, repo_path, repo_paths
-from .transaction import apply_changes
+from .transaction import apply_resolved
 
 
 class Action(StrEnum):
@@ -144,23 +144,24 @@ class Plan:
     def diff(self) -> str:
         return "".join(c.diff() for c in self.effective)
 
-    def preflight(self, root: Path) -> None:
+    def preflight(self, root: Path, paths: list[Path] | None = None) -> None:
         """Refuse up front if a file or its directory is not writable (a read-only file is the
-        user saying "do not touch"), before anything is staged."""
+        user saying "do not touch"), before anything is staged. ``paths``: the effective
+        changes' :func:`~.fsutil.repo_paths`, if already known."""
         changes = self.effective
-        paths = repo_paths(root, [c.path for c in changes])
+        if paths is None:
+            paths = repo_paths(root, [c.path for c in changes])
         writable: dict[Path, bool] = {}  # per directory: a plan has thousands of files
         for change, path in zip(changes, paths, strict=True):
-            exists = path.exists()
-            if exists:
-                target = path.parent
-                ok = os.access(path, os.W_OK)
-            else:
-                target = _existing_parent(path)
-                ok = True
-            if target not in writable:
-                writable[target] = os.access(target, os.W_OK)
-            if not (ok and writable[target]):
+            if os.access(path, os.W_OK):
+                directory = path.parent
+            elif os.path.lexists(path):
+                directory = None
+            else:  # a new file: its nearest existing directory must be writable
+                directory = _existing_parent(path)
+            if directory is not None and directory not in writable:
+                writable[directory] = os.access(directory, os.W_OK)
+            if directory is None or not writable[directory]:
                 what, hint = describe_os_error(PermissionError(errno.EACCES, "denied"))
                 raise NetpolError(
                     f"cannot write {change.path}: {what}; nothing was written", hint=hint
@@ -171,9 +172,10 @@ class Plan:
 
         On any error or interruption the tree is left exactly as it was.
         """
-        self.preflight(root)
         changes = self.effective
-        apply_changes(root, [(c.path, c.new) for c in changes])
+        paths = repo_paths(root, [c.path for c in changes])
+        self.preflight(root, paths)
+        apply_resolved(root, [(c.path, p, c.new) for c, p in zip(changes, paths, strict=True)])
         return [c.path for c in changes]
 
     def to_json(self) -> dict[str, Any]:

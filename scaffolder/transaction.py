@@ -30,7 +30,7 @@ import os
 import signal
 import stat
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -45,6 +45,9 @@ _HELD = frozenset(
 _AS_INTERRUPT = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
+#: Staging threads for plans of at least ``PARALLEL_FROM`` files per thread.
+_THREADS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2)
+PARALLEL_FROM = 256
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -52,6 +55,7 @@ _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
 class _Entry:
     """One file of the transaction and everything needed to undo it."""
 
+    index: int
     rel: PurePosixPath
     target: Path
     new: bytes | None
@@ -70,7 +74,13 @@ def apply_changes(root: Path, changes: Iterable[tuple[PurePosixPath, bytes | Non
     """
     pairs = list(changes)
     paths = repo_paths(root, [rel for rel, _ in pairs])
-    entries = [_Entry(rel, path, new) for (rel, new), path in zip(pairs, paths, strict=True)]
+    apply_resolved(root, [(r, path, new) for (r, new), path in zip(pairs, paths, strict=True)])
+
+
+def apply_resolved(root: Path, changes: Iterable[tuple[PurePosixPath, Path, bytes | None]]) -> None:
+    """:func:`apply_changes` for ``(path, absolute path, new bytes)`` whose absolute paths
+    :func:`~.fsutil.repo_paths` has checked."""
+    entries = [_Entry(i, rel, path, new) for i, (rel, path, new) in enumerate(changes)]
     if entries:
         _Transaction(root, entries).run()
 
@@ -106,7 +116,6 @@ class _Transaction:
         self.doing = f"write {entries[0].rel}"  # what failed, for the error message
         self.done = False
         self.token = os.urandom(4).hex()
-        self.count = 0
 
     def run(self) -> None:
         with _signals_interrupt():
@@ -135,9 +144,56 @@ class _Transaction:
                 raise error from exc
 
     # ------------------------------------------------------------------ steps
-    def _temp_name(self, target: Path) -> Path:
-        self.count += 1
-        return target.with_name(f".{target.name[:200]}.{self.token}{self.count:x}{TEMP_SUFFIX}")
+    def _temp_name(self, entry: _Entry, kind: str) -> Path:
+        """``.<name>.<token><entry><kind>.netpol-tmp``: unique without shared state, so
+        threads can stage side by side."""
+        name = f".{entry.target.name[:200]}.{self.token}{entry.index:x}{kind}{TEMP_SUFFIX}"
+        return entry.target.with_name(name)
+
+    def _each(self, step: Callable[[_Entry], None]) -> None:
+        """``step`` for every entry, on a few threads for a large plan (creating and removing
+        files is kernel work that runs side by side). The first failure stops the others and
+        is raised here, once they are all done."""
+        entries = self.entries
+        jobs = min(_THREADS, len(entries) // PARALLEL_FROM)
+        if jobs <= 1:
+            for entry in entries:
+                self.doing = _doing(entry)
+                step(entry)
+            return
+        stop = threading.Event()
+        failures: list[tuple[_Entry, BaseException]] = []
+
+        def work(chunk: list[_Entry]) -> None:
+            for entry in chunk:
+                if stop.is_set():
+                    return
+                try:
+                    step(entry)
+                except BaseException as exc:
+                    failures.append((entry, exc))
+                    stop.set()
+                    return
+
+        threads = [
+            threading.Thread(target=work, args=(entries[j::jobs],), daemon=True)
+            for j in range(jobs)
+        ]
+        with _signals_held():  # the threads inherit the mask: signals go to this thread
+            for thread in threads:
+                thread.start()
+        try:
+            for thread in threads:
+                thread.join()
+        finally:  # Ctrl-C lands here: let the threads finish their file, then roll back
+            stop.set()
+            with _signals_held():
+                for thread in threads:
+                    thread.join()
+        if failures:
+            entry, exc = failures[0]
+            self.doing = _doing(entry)
+            raise exc
 
     def _make_directories(self, missing: list[Path]) -> None:
         """Create the missing parent directories of files to write, remembering each."""
@@ -152,21 +208,22 @@ class _Transaction:
                 if item.is_dir():  # made for an earlier entry
                     continue
                 self.doing = f"create directory {relpath(self.root, item)}"
+                self.created.append(item)  # first: an interrupt must not leak it
                 item.mkdir()
-                self.created.append(item)
 
     def _stage(self) -> None:
-        for entry in self.entries:
-            self.doing = f"{'write' if entry.new is not None else 'delete'} {entry.rel}"
-            info = _stat(entry.target)
-            if info is not None:
-                entry.existed = True
-                self._back_up(entry, info)
-            if entry.new is not None:
-                self._write_temp(entry, info)
+        self._each(self._stage_one)
+
+    def _stage_one(self, entry: _Entry) -> None:
+        info = _stat(entry.target)
+        if info is not None:
+            entry.existed = True
+            self._back_up(entry, info)
+        if entry.new is not None:
+            self._write_temp(entry, info)
 
     def _back_up(self, entry: _Entry, info: os.stat_result) -> None:
-        backup = self._temp_name(entry.target)
+        backup = self._temp_name(entry, "b")
         entry.backup = backup
         try:
             os.link(entry.target, backup, follow_symlinks=False)
@@ -176,13 +233,13 @@ class _Transaction:
 
     def _write_temp(self, entry: _Entry, info: os.stat_result | None) -> None:
         assert entry.new is not None
-        temp = self._temp_name(entry.target)
+        temp = self._temp_name(entry, "n")
         entry.temp = temp  # before creating it: an interrupt must not leak it
         self.devices.add(_write_new(temp, entry.new, info))
 
     def _commit(self) -> None:
         for entry in self.entries:
-            self.doing = f"{'write' if entry.new is not None else 'delete'} {entry.rel}"
+            self.doing = _doing(entry)
             if entry.temp is not None:
                 entry.temp.replace(entry.target)
                 entry.temp = None
@@ -191,11 +248,14 @@ class _Transaction:
             entry.committed = True
 
     def _drop_backups(self) -> None:
-        for entry in self.entries:
-            if entry.backup is not None:
-                with contextlib.suppress(OSError):
-                    entry.backup.unlink()
-                entry.backup = None
+        self._each(self._drop_backup)
+
+    @staticmethod
+    def _drop_backup(entry: _Entry) -> None:
+        if entry.backup is not None:
+            with contextlib.suppress(OSError):
+                entry.backup.unlink()
+            entry.backup = None
 
     def _roll_back(self) -> list[PurePosixPath]:
         """Undo everything done so far (idempotent); returns the paths that could not be."""
@@ -208,8 +268,9 @@ class _Transaction:
                         entry.backup = None
                     elif entry.saved is not None:
                         data, mode = entry.saved
-                        temp = self._temp_name(entry.target)
+                        temp = self._temp_name(entry, "r")
                         entry.temp = temp
+                        temp.unlink(missing_ok=True)  # from an earlier, failed attempt
                         _write_new(temp, data, None, mode)
                         temp.replace(entry.target)
                         entry.temp = None
@@ -243,6 +304,10 @@ class _Transaction:
                 hint="the tree is partly written: see git status, restore with git checkout",
             )
         return NetpolError(f"{cause}; nothing was written", hint=hint)
+
+
+def _doing(entry: _Entry) -> str:
+    return f"{'write' if entry.new is not None else 'delete'} {entry.rel}"
 
 
 def _stat(path: Path) -> os.stat_result | None:

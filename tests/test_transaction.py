@@ -389,3 +389,64 @@ def test_a_failing_flush_writes_nothing(
     )
     assert snapshot(initialised_repo) == before
     assert _temps(initialised_repo) == []
+
+
+# --------------------------------------------------------------------------- large plans (threads)
+def _large_plan(root: Path, files: int = 800) -> Plan:
+    plan = Plan()
+    for i in range(files):
+        rel = PurePosixPath(f"ns-{i % 40:02d}/app-{i % 7}/f{i}.yaml")
+        if i % 3 == 0:  # a third of them exist already
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_bytes(b"old\n")
+        plan.write(root, rel, f"new {i}\n".encode(), "r")
+    return plan
+
+
+def test_a_large_plan_is_staged_on_threads_and_applies(tmp_path: Path) -> None:
+    plan = _large_plan(tmp_path)
+    assert len(plan.effective) // transaction.PARALLEL_FROM >= 2
+    plan.apply(tmp_path)
+    files = snapshot(tmp_path)
+    assert len(files) == 800
+    assert all(data.startswith(b"new ") for data in files.values())
+
+
+@pytest.mark.parametrize("fault", [OSError(errno.ENOSPC, "No space"), KeyboardInterrupt()])
+def test_a_fault_in_a_staging_thread_rolls_back_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: BaseException
+) -> None:
+    plan = _large_plan(tmp_path)
+    before = snapshot(tmp_path)
+    real = transaction._write_new
+
+    def failing(path: Path, *args: Any) -> int:
+        if ".f555.yaml." in path.name:
+            raise fault
+        return real(path, *args)
+
+    monkeypatch.setattr(transaction, "_write_new", failing)
+    with (
+        pytest.raises(type(fault))
+        if isinstance(fault, KeyboardInterrupt)
+        else pytest.raises(
+            NetpolError,
+            match=r"^cannot write ns-35/app-2/f555\.yaml: disk full; nothing was written",
+        )
+    ):
+        plan.apply(tmp_path)
+    assert snapshot(tmp_path) == before
+    assert _temps(tmp_path) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({f"ns-{i:02d}" for i in range(40)})
+
+
+def test_a_late_rename_failure_in_a_large_plan_rolls_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = _large_plan(tmp_path)
+    before = snapshot(tmp_path)
+    monkeypatch.setattr(os, "replace", _nth_call_fails(os.replace, 700, OSError(errno.EIO, "")))
+    with pytest.raises(NetpolError, match=r"input/output error; nothing was written"):
+        plan.apply(tmp_path)
+    assert snapshot(tmp_path) == before
+    assert _temps(tmp_path) == []
