@@ -26,7 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.generate import generate
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+# As a user runs it: with bytecode caches (some shells and CI images set
+# PYTHONDONTWRITEBYTECODE, which would make every run recompile netpol's modules).
+ENV = {
+    **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+    "PYTHONPATH": str(ROOT),
+}
 
 
 def netpol(*args: str) -> float:
