@@ -1,3 +1,3 @@
-from .cli import main
+from scaffolder.cli import main
 
 main()

@@ -22,8 +22,8 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .errors import NetpolError
+from scaffolder import __version__
+from scaffolder.core.errors import NetpolError
 
 # name -> (module, short help); modules expose ``command``.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -240,7 +240,7 @@ class AppContext:
         return self.repo_option if self.repo_option is not None else Path.cwd()
 
     def load_repo(self) -> Any:
-        from .repo import Repo
+        from scaffolder.repo.repository import Repo
 
         return Repo.load(self.start())
 

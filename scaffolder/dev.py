@@ -9,9 +9,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path, PurePosixPath
 
-from .config import Config
-from .fsutil import write_atomic
-from .render import BASELINE, DEFAULT_DENY, Rendering, render
+from scaffolder.core.fs import write_atomic
+from scaffolder.repo.config import Config
+from scaffolder.templates.render import BASELINE, DEFAULT_DENY, Rendering, render
 
 DEFAULT_COMPONENTS = (BASELINE, DEFAULT_DENY)
 

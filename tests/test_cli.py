@@ -14,7 +14,7 @@ import click
 import pytest
 
 from scaffolder import __version__
-from scaffolder.errors import ConfigError
+from scaffolder.core.errors import ConfigError
 
 from .conftest import ROOT, snapshot
 
@@ -76,12 +76,14 @@ def test_console_script_runs_as_module() -> None:
 def test_internal_errors_are_one_line_without_traceback(
     netpol, monkeypatch, tmp_path: Path
 ) -> None:
-    import scaffolder.repo
+    import scaffolder.repo.repository
 
     def boom(start: Path) -> None:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(scaffolder.repo.Repo, "load", classmethod(lambda cls, start: boom(start)))
+    monkeypatch.setattr(
+        scaffolder.repo.repository.Repo, "load", classmethod(lambda cls, start: boom(start))
+    )
     result = netpol("-C", tmp_path, "upgrade")
     assert result.exit_code == 3
     assert "internal error: RuntimeError: kaboom" in result.stderr
@@ -89,12 +91,12 @@ def test_internal_errors_are_one_line_without_traceback(
 
 
 def test_keyboard_interrupt_exits_130(netpol, monkeypatch, tmp_path: Path) -> None:
-    import scaffolder.repo
+    import scaffolder.repo.repository
 
     def interrupt(cls: object, start: Path) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(scaffolder.repo.Repo, "load", classmethod(interrupt))
+    monkeypatch.setattr(scaffolder.repo.repository.Repo, "load", classmethod(interrupt))
     result = netpol("-C", tmp_path, "upgrade")
     assert result.exit_code == 130
     assert "interrupted" in result.stderr
@@ -251,12 +253,12 @@ def test_json_after_double_dash_is_not_an_option(netpol, tmp_path: Path) -> None
 
 
 def test_json_internal_error(netpol, monkeypatch, tmp_path: Path) -> None:
-    import scaffolder.repo
+    import scaffolder.repo.repository
 
     def boom(cls: object, start: Path) -> None:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(scaffolder.repo.Repo, "load", classmethod(boom))
+    monkeypatch.setattr(scaffolder.repo.repository.Repo, "load", classmethod(boom))
     result = netpol("-C", tmp_path, "upgrade", "--json")
     assert result.exit_code == 3
     payload = json.loads(result.stdout)
@@ -271,12 +273,12 @@ def test_json_internal_error(netpol, monkeypatch, tmp_path: Path) -> None:
 def test_debug_shows_the_traceback_and_keeps_the_exit_code(
     netpol, monkeypatch, tmp_path: Path
 ) -> None:
-    import scaffolder.repo
+    import scaffolder.repo.repository
 
     def boom(cls: object, start: Path) -> None:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(scaffolder.repo.Repo, "load", classmethod(boom))
+    monkeypatch.setattr(scaffolder.repo.repository.Repo, "load", classmethod(boom))
     result = netpol("--debug", "-C", tmp_path, "upgrade")
     assert result.exit_code == 3
     assert "Traceback" in result.stderr and "RuntimeError: kaboom" in result.stderr
@@ -290,7 +292,7 @@ def test_debug_shows_the_traceback_of_input_errors(netpol, tmp_path: Path) -> No
 
 
 def test_errors_never_print_tokens(netpol, monkeypatch, tmp_path: Path) -> None:
-    import scaffolder.repo
+    import scaffolder.repo.repository
 
     token = "ghp_" + "a1B2c3D4e5" * 4
     secret = "s3cr3t-value-from-env"
@@ -301,7 +303,7 @@ def test_errors_never_print_tokens(netpol, monkeypatch, tmp_path: Path) -> None:
             hint=f"token {token} was refused",
         )
 
-    monkeypatch.setattr(scaffolder.repo.Repo, "load", classmethod(fail))
+    monkeypatch.setattr(scaffolder.repo.repository.Repo, "load", classmethod(fail))
     for debug in ((), ("--debug",)):
         result = netpol(*debug, "-C", tmp_path, "upgrade", "--json", env={"GITHUB_TOKEN": secret})
         assert result.exit_code == 1
@@ -311,12 +313,12 @@ def test_errors_never_print_tokens(netpol, monkeypatch, tmp_path: Path) -> None:
 
 
 def test_permission_errors_are_input_errors(netpol, monkeypatch, tmp_path: Path) -> None:
-    import scaffolder.repo
+    import scaffolder.repo.repository
 
     def denied(cls: object, start: Path) -> None:
         raise PermissionError(13, "Permission denied", str(tmp_path / "kubernetes"))
 
-    monkeypatch.setattr(scaffolder.repo.Repo, "load", classmethod(denied))
+    monkeypatch.setattr(scaffolder.repo.repository.Repo, "load", classmethod(denied))
     result = netpol("-C", tmp_path, "upgrade")
     assert result.exit_code == 1
     assert f"cannot access {tmp_path / 'kubernetes'}: permission denied" in result.stderr
@@ -348,13 +350,13 @@ def test_library_warnings_never_reach_the_terminal(tmp_path: Path) -> None:
 
 
 def test_warnings_raised_in_a_command_are_hidden(netpol, monkeypatch, tmp_path: Path) -> None:
-    import scaffolder.repo
+    import scaffolder.repo.repository
 
     def noisy(cls: object, start: Path) -> None:
         warnings.warn("a library is unhappy", UserWarning, stacklevel=1)
         raise ConfigError("no netpol.yaml here")
 
-    monkeypatch.setattr(scaffolder.repo.Repo, "load", classmethod(noisy))
+    monkeypatch.setattr(scaffolder.repo.repository.Repo, "load", classmethod(noisy))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = netpol("-C", tmp_path, "upgrade")

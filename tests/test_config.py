@@ -6,8 +6,8 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from scaffolder.config import Config, load_config, render_config
-from scaffolder.errors import ConfigError
+from scaffolder.core.errors import ConfigError
+from scaffolder.repo.config import Config, load_config, render_config
 
 
 def test_rendered_config_round_trips_with_defaults(tmp_path: Path) -> None:

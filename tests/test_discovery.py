@@ -9,9 +9,9 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from scaffolder.discovery import discover_all, discover_namespace, list_namespaces
-from scaffolder.errors import PathEscapeError, RepoError, YamlError
-from scaffolder.model import App, CnpgRef, Namespace, Port, RouteRef
+from scaffolder.core.errors import PathEscapeError, RepoError, YamlError
+from scaffolder.discovery.legacy import discover_all, discover_namespace, list_namespaces
+from scaffolder.repo.model import App, CnpgRef, Namespace, Port, RouteRef
 
 from .conftest import CORPUS, build_file_tree
 
@@ -582,7 +582,7 @@ def _complete_corpus_repo(src: Path, dest: Path, apps_dir: PurePosixPath) -> Pat
     """Copy a corpus repo (kustomization files only) and write the ks.yaml / helmrelease.yaml
     files it references, so discovery has something to find."""
     shutil.copytree(src, dest, symlinks=True)
-    from scaffolder.yamlio import load_mapping
+    from scaffolder.core.yamlio import load_mapping
 
     apps_root = dest / "kubernetes/apps"
     for ns_k in sorted((dest / apps_dir).glob("*/kustomization.yaml")):

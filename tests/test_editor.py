@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from scaffolder.errors import EditError, YamlError
-from scaffolder.fsutil import write_atomic
-from scaffolder.kustomize_edit import (
+from scaffolder.core.errors import EditError, YamlError
+from scaffolder.core.fs import write_atomic
+from scaffolder.core.yamlio import parse_documents
+from scaffolder.edit.kustomization import (
     Op,
     check_target,
     edit_text,
@@ -19,7 +20,6 @@ from scaffolder.kustomize_edit import (
     normalize_entry,
     relative_entry,
 )
-from scaffolder.yamlio import parse_documents
 
 from .conftest import CORPUS, EXAMPLE, build_file_tree, shared_params
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scaffolder.kustomize_edit import Op, edit_text, normalize_entry
-from scaffolder.yamlio import parse_documents
+from scaffolder.core.yamlio import parse_documents
+from scaffolder.edit.kustomization import Op, edit_text, normalize_entry
 
 ENTRY = st.from_regex(r"\./[a-z][a-z0-9-]{0,12}(/ks)?\.yaml", fullmatch=True) | st.from_regex(
     r"(\.\./){1,2}[a-z][a-z0-9-]{0,10}(/[a-z][a-z0-9-]{0,8})?", fullmatch=True

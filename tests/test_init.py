@@ -320,7 +320,7 @@ def test_installed_wheel_renders_components(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     build_file_tree(repo, {"kubernetes/apps/web/kustomization.yaml": "resources: []\n"})
     code = (
-        "import scaffolder, scaffolder.render as r\n"
+        "import scaffolder, scaffolder.templates.render as r\n"
         "print(scaffolder.__file__)\n"
         "print(r.templates_root())\n"
         "from scaffolder.cli import main\n"

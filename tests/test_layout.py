@@ -6,8 +6,8 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from scaffolder.errors import RepoError
-from scaffolder.layout import Status, scan
+from scaffolder.core.errors import RepoError
+from scaffolder.repo.layout import Status, scan
 
 from .conftest import build_file_tree
 

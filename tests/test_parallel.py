@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from benchmarks.generate import generate
-from scaffolder import parallel, validate
-from scaffolder.errors import NetpolError, RepoError
+from scaffolder.core import parallel
+from scaffolder.core.errors import NetpolError, RepoError
+from scaffolder.policy import schema as validate
 
 from .conftest import ROOT
 
@@ -89,7 +90,7 @@ def test_bulk_validation_agrees_with_the_reference(
 def test_crd_schema_parses_the_same_with_libyaml_and_the_reference_loader() -> None:
     from importlib.resources import files
 
-    from scaffolder.yamlio import parse_documents, parse_documents_fast
+    from scaffolder.core.yamlio import parse_documents, parse_documents_fast
 
     for name in validate.CRD_FILES.values():
         text = (files("scaffolder") / "data" / "crds" / name).read_text(encoding="utf-8")
@@ -114,7 +115,8 @@ def test_good_netpol_jobs(value: str, jobs: int | None, monkeypatch: pytest.Monk
 CTRL_C_DURING_PLANNING = """
 import sys, time
 from pathlib import Path
-from scaffolder import parallel, scaffold
+from scaffolder.core import parallel
+from scaffolder.workflows import scaffold
 from scaffolder.cli import main
 
 parallel.MIN_ITEMS_PER_JOB = 5

@@ -8,9 +8,9 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from scaffolder.errors import NetpolError, PathEscapeError
-from scaffolder.fsutil import repo_path, repo_paths, write_atomic
-from scaffolder.plan import FileChange, Plan
+from scaffolder.core.errors import NetpolError, PathEscapeError
+from scaffolder.core.fs import repo_path, repo_paths, write_atomic
+from scaffolder.edit.plan import FileChange, Plan
 
 
 def test_diff_is_git_style_and_marks_missing_final_newline() -> None:

@@ -6,10 +6,10 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from scaffolder.errors import YamlError
-from scaffolder.model import PolicyRef
+from scaffolder.core.errors import YamlError
+from scaffolder.core.yamlio import parse_documents
 from scaffolder.policy import POLICY_KINDS, load_policies, policies_in_documents, to_ref
-from scaffolder.yamlio import parse_documents
+from scaffolder.repo.model import PolicyRef
 
 from .conftest import CORPUS, EXAMPLE, build_file_tree
 

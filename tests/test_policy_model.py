@@ -6,7 +6,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from scaffolder.errors import YamlError
+from scaffolder.core.errors import YamlError
 from scaffolder.policy.model import CidrRule, DnsRule, PortProtocol, Requirement, TypedPolicy
 from scaffolder.policy.parse import parse_policies
 
@@ -224,8 +224,8 @@ CORPUS_POLICY_FILES = (
 @pytest.mark.parametrize("path", shared_params(CORPUS_POLICY_FILES, base=CORPUS))
 def test_positions_in_the_corpus(shared: Path, path: Path) -> None:
     text = path.read_text(encoding="utf-8")
+    from scaffolder.core.yamlio import parse_documents
     from scaffolder.policy import policies_in_documents
-    from scaffolder.yamlio import parse_documents
 
     untyped = policies_in_documents(parse_documents(text, path), path.name)
     typed = parse_policies(text, path.name)

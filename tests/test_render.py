@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from scaffolder.core.errors import RenderError
 from scaffolder.dev import default_renderings
-from scaffolder.errors import RenderError
-from scaffolder.render import (
+from scaffolder.templates.render import (
     ANSWERS_FILE,
     BASELINE,
     DEFAULT_DENY,

@@ -14,9 +14,11 @@ import pytest
 import yaml
 
 from benchmarks.generate import generate
-from scaffolder import discovery, parallel, scaffold, yamlio
-from scaffolder import render as render_module
-from scaffolder.render import (
+from scaffolder.core import parallel, yamlio
+from scaffolder.core.yamlio import _fast_loader, parse_documents, parse_documents_fast
+from scaffolder.discovery import legacy as discovery
+from scaffolder.templates import render as render_module
+from scaffolder.templates.render import (
     ANSWERS_FILE,
     OVERLAY,
     _parse_answers_fast,
@@ -24,7 +26,7 @@ from scaffolder.render import (
     render,
     render_reusing,
 )
-from scaffolder.yamlio import _fast_loader, parse_documents, parse_documents_fast
+from scaffolder.workflows import scaffold
 
 from .conftest import snapshot
 

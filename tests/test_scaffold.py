@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from scaffolder.validate import validate_text
-from scaffolder.yamlio import parse_documents
+from scaffolder.core.yamlio import parse_documents
+from scaffolder.policy.schema import validate_text
 
 from .conftest import build_file_tree, snapshot
 

@@ -19,8 +19,8 @@ import copier
 import pytest
 from copier.errors import CopierError
 
-from scaffolder.validate import validate_policy, validate_text
-from scaffolder.yamlio import parse_documents
+from scaffolder.core.yamlio import parse_documents
+from scaffolder.policy.schema import validate_policy, validate_text
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "copier-templates"

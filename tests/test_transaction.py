@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from scaffolder import transaction
-from scaffolder.errors import NetpolError
-from scaffolder.fsutil import TEMP_SUFFIX, describe_os_error
-from scaffolder.plan import FileChange, Plan
+from scaffolder.core import transaction
+from scaffolder.core.errors import NetpolError
+from scaffolder.core.fs import TEMP_SUFFIX, describe_os_error
+from scaffolder.edit.plan import FileChange, Plan
 
 from .conftest import ROOT, snapshot
 
@@ -283,7 +283,7 @@ def test_leftovers_of_a_killed_run_are_removed_by_the_next_run(
     script = textwrap.dedent(
         """
         import os, signal, sys
-        from scaffolder import transaction
+        from scaffolder.core import transaction
         from scaffolder.cli import main
 
         real, calls = transaction._write_new, [0]

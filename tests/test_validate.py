@@ -1,4 +1,4 @@
-"""scaffolder.validate: Cilium policies checked offline against the vendored CRD schema."""
+"""scaffolder.policy.schema: Cilium policies checked offline against the vendored CRD schema."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from scaffolder.errors import PolicyValidationError, YamlError
-from scaffolder.validate import (
+from scaffolder.core.errors import PolicyValidationError, YamlError
+from scaffolder.core.yamlio import load_documents
+from scaffolder.policy.schema import (
     SCHEMA_VERSION,
     validate_documents,
     validate_policy,
     validate_text,
 )
-from scaffolder.yamlio import load_documents
 
 from .conftest import CORPUS, shared_params
 

@@ -28,7 +28,7 @@ def command(shell: str) -> None:
     """
     from click.shell_completion import get_completion_class
 
-    from ..cli import cli
+    from scaffolder.cli import cli
 
     completion_class = get_completion_class(shell)
     if completion_class is None:  # pragma: no cover - click ships all three
@@ -55,7 +55,7 @@ def complete_namespaces(
 
 
 def _namespaces(ctx: click.Context) -> list[str]:
-    from ..repo import Repo
+    from scaffolder.repo.repository import Repo
 
     repo_option: Any = ctx.find_root().params.get("repo")
     repo = Repo.load(Path(repo_option) if repo_option else Path.cwd())

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from .. import options
-from ..output import report
+from scaffolder.commands import options
+from scaffolder.commands.output import report
 
 
 @click.command("edit")
@@ -57,8 +57,8 @@ def command(
     is kept; only the lines of the entries change. FILE may be a kustomization file or
     its directory. Adding a present entry or removing an absent one is a no-op (exit 0).
     """
-    from ..edits import plan_kustomization_edit
-    from ..kustomize_edit import Op
+    from scaffolder.edit.edits import plan_kustomization_edit
+    from scaffolder.edit.kustomization import Op
 
     ops = [
         *(Op("add", "components", p) for p in add_components),

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .. import options
-from ..config import DNS1123_LABEL, GITHUB_REPO, NAMESPACE_WORDS
-from ..errors import RepoError
-from ..output import info, report
+from scaffolder.commands import options
+from scaffolder.commands.output import info, report
+from scaffolder.core.errors import RepoError
+from scaffolder.repo.config import DNS1123_LABEL, GITHUB_REPO, NAMESPACE_WORDS
 
 if TYPE_CHECKING:
     _ParamType = click.ParamType[str, Any]  # generic since click 8.2
@@ -113,8 +113,8 @@ def command(
     without netpol's answers file are adopted: kept byte for byte. Running it again
     changes nothing.
     """
-    from ..lifecycle import plan_init
-    from ..repo import find_root
+    from scaffolder.repo.repository import find_root
+    from scaffolder.workflows.lifecycle import plan_init
 
     root = (repo or app.start()).resolve()
     if repo is None:

@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
-from .. import options
-from ..output import info, report, working
-from .completion import complete_namespaces
+from scaffolder.commands import options
+from scaffolder.commands.completion import complete_namespaces
+from scaffolder.commands.output import info, report, working
 
 
 @click.command("scaffold")
@@ -89,7 +89,12 @@ def command(
     answers file records (earlier --allow-fqdn, hand edits) is kept; --remove-fqdn removes
     an external host.
     """
-    from ..scaffold import FqdnAllow, ScaffoldOptions, plan_scaffold, select_namespaces
+    from scaffolder.workflows.scaffold import (
+        FqdnAllow,
+        ScaffoldOptions,
+        plan_scaffold,
+        select_namespaces,
+    )
 
     if all_ and namespaces:
         raise click.UsageError("give namespaces or --all, not both")
@@ -118,7 +123,7 @@ def command(
     with working(f"planning {len(names)} namespace(s)"):
         result = plan_scaffold(repo, names, opts)
     if verify and result.plan:
-        from ..verify import verify_plan
+        from scaffolder.workflows.verify import verify_plan
 
         built = verify_plan(repo.root, result.plan, [repo.config.apps_dir / n for n in names])
         result.plan.notes.append(f"verified: kubectl kustomize builds {len(built)} director(ies)")

@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from .. import options
-from ..output import info, report
+from scaffolder.commands import options
+from scaffolder.commands.output import info, report
 
 
 @click.command("upgrade")
@@ -21,8 +21,8 @@ def command(app: Any, overwrite: bool, dry_run: bool, as_json: bool) -> None:
     Recorded answers are kept. A file edited by hand since netpol wrote it is a
     conflict: nothing is written and the files are listed (--overwrite replaces them).
     """
-    from ..components import RenderOutcome, require_no_conflicts
-    from ..lifecycle import plan_upgrade
+    from scaffolder.templates.managed import RenderOutcome, require_no_conflicts
+    from scaffolder.workflows.lifecycle import plan_upgrade
 
     repo = app.load_repo()
     result = plan_upgrade(repo.root, repo.config, overwrite=overwrite)

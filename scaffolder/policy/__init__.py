@@ -7,7 +7,7 @@
 * :mod:`.parse`: the YAML node tree -> typed model, for Cilium and Kubernetes policies.
 """
 
-from .document import (
+from scaffolder.policy.document import (
     CLUSTERWIDE_KINDS,
     POLICY_KINDS,
     YAML_SUFFIXES,

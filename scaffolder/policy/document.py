@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ..errors import YamlError
-from ..fsutil import relpath
-from ..model import PolicyRef
-from ..yamlio import load_documents, parse_documents, read_text
+from scaffolder.core.errors import YamlError
+from scaffolder.core.fs import relpath
+from scaffolder.core.yamlio import load_documents, parse_documents, read_text
+from scaffolder.repo.model import PolicyRef
 
 POLICY_KINDS = frozenset({"CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "NetworkPolicy"})
 CLUSTERWIDE_KINDS = frozenset({"CiliumClusterwideNetworkPolicy"})

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from typing import Any
 
-from ..errors import YamlError
-from .document import is_policy_document
-from .model import (
+from scaffolder.core.errors import YamlError
+from scaffolder.policy.document import is_policy_document
+from scaffolder.policy.model import (
     NAMESPACE_LABEL,
     CidrRule,
     DefaultDeny,

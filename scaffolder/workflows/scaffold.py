@@ -24,23 +24,23 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .answers import describe, entry_key, merge_answers, union
-from .components import (
+from scaffolder.core.errors import NetpolError, RepoError
+from scaffolder.core.fs import cached_realpaths
+from scaffolder.edit.edits import add_text_edit
+from scaffolder.edit.kustomization import Op, normalize_entry, relative_entry
+from scaffolder.edit.plan import Plan
+from scaffolder.repo.config import Config
+from scaffolder.repo.model import App, CnpgCluster, Namespace, Port
+from scaffolder.repo.repository import Repo, find_kustomization, validate_namespace_name
+from scaffolder.templates.managed import (
     ManagedState,
     managed_directories,
     plan_rendering,
     read_state,
     require_no_conflicts,
 )
-from .config import Config
-from .edits import add_text_edit
-from .errors import NetpolError, RepoError
-from .fsutil import cached_realpaths
-from .kustomize_edit import Op, normalize_entry, relative_entry
-from .model import App, CnpgCluster, Namespace, Port
-from .plan import Plan
-from .render import ANSWERS_FILE, OVERLAY, render, render_reusing
-from .repo import Repo, find_kustomization, validate_namespace_name
+from scaffolder.templates.render import ANSWERS_FILE, OVERLAY, render, render_reusing
+from scaffolder.workflows.answers import describe, entry_key, merge_answers, union
 
 OVERLAY_FILE = "cnp-netpol.yaml"
 BULK_NAMESPACES = 200  # from here on, compiling the CRD schema once pays for itself
@@ -615,7 +615,7 @@ class _Scaffolder:
         answers: dict[str, Any],
         taken: set[str],
     ) -> None:
-        from .validate import validate_text
+        from scaffolder.policy.schema import validate_text
 
         rendering = render_reusing(OVERLAY, answers, self.repo.root / directory)
         text = rendering.files[PurePosixPath(OVERLAY_FILE)].decode("utf-8")
@@ -701,7 +701,7 @@ def _resource_entry(kustomization: Path, name: str) -> str:
 
 def _warm_caches() -> None:
     """Load the CRD schema and compile the overlay template (both cached per process)."""
-    from .validate import validate_text
+    from scaffolder.policy.schema import validate_text
 
     probe = {
         "app_name": "probe",
@@ -714,8 +714,8 @@ def _warm_caches() -> None:
 
 def plan_scaffold(repo: Repo, names: list[str], opts: ScaffoldOptions) -> ScaffoldResult:
     """Discover the repository and plan the scaffolding of ``names``."""
-    from .discovery import discover_all
-    from .parallel import MIN_ITEMS_PER_JOB, map_chunked
+    from scaffolder.core.parallel import MIN_ITEMS_PER_JOB, map_chunked
+    from scaffolder.discovery.legacy import discover_all
 
     if opts.fqdn_style not in ("entity", "fqdn"):
         raise NetpolError(f"unknown FQDN style {opts.fqdn_style!r}", hint="use entity or fqdn")
@@ -730,8 +730,8 @@ def plan_scaffold(repo: Repo, names: list[str], opts: ScaffoldOptions) -> Scaffo
     removals = _plan_removals(selected, recorded, opts.removals)
     scaffolder = _Scaffolder(repo, discovered, opts, removals)
     if len(names) >= BULK_NAMESPACES:
-        from .render import enable_render_memo
-        from .validate import enable_bulk_mode
+        from scaffolder.policy.schema import enable_bulk_mode
+        from scaffolder.templates.render import enable_render_memo
 
         enable_bulk_mode()
         enable_render_memo()

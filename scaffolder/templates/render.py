@@ -10,7 +10,7 @@ Two engines produce byte-identical output (a test proves it for every template):
 Either way the result is a :class:`Rendering`: file contents keyed by path relative
 to the destination directory. The answers file additionally records a sha256 of each
 rendered file, so a later run can tell "unchanged since netpol wrote it" from "edited
-by hand" (see :mod:`scaffolder.components`).
+by hand" (see :mod:`scaffolder.templates.managed`).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import RenderError
-from .fsutil import cache_dir
+from scaffolder.core.errors import RenderError
+from scaffolder.core.fs import cache_dir
 
 ANSWERS_FILE = ".netpol-answers.yaml"
 DIGESTS_KEY = "_netpol_files"
@@ -42,10 +42,10 @@ TEMPLATES = (BASELINE, DEFAULT_DENY, OVERLAY)
 
 def templates_root() -> Path:
     """Where the templates are: inside the installed package, else the source checkout."""
-    packaged = Path(__file__).resolve().parent / "_templates"
+    packaged = Path(__file__).resolve().parents[1] / "_templates"
     if packaged.is_dir():
         return packaged
-    checkout = Path(__file__).resolve().parent.parent / "copier-templates"
+    checkout = Path(__file__).resolve().parents[2] / "copier-templates"
     if checkout.is_dir():
         return checkout
     raise RenderError("netpol's copier templates are missing", hint="reinstall netpol")
@@ -150,7 +150,7 @@ class _Template:
 
 @cache
 def _load_template(name: str) -> _Template:
-    from .yamlio import load_mapping
+    from scaffolder.core.yamlio import load_mapping
 
     root = template_dir(name)
     conf = load_mapping(root / "copier.yml", what="a copier.yml mapping")
@@ -281,7 +281,7 @@ def _validate_answer(root: Path, validator: str, answers: Mapping[str, Any]) -> 
 
 @cache
 def _parse_default(text: str, name: str) -> Any:
-    from .yamlio import parse_documents
+    from scaffolder.core.yamlio import parse_documents
 
     docs = parse_documents(text, f"default of {name}")
     return docs[0] if docs else None
@@ -453,7 +453,7 @@ def _remember(template: str, key: str, rendering: Rendering) -> None:
         path = _memo_path(template)
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():  # a new fingerprint: drop the logs of older ones
-            from .yamlio import _remove_other_logs
+            from scaffolder.core.yamlio import _remove_other_logs
 
             _remove_other_logs(str(path), _memo_prefix(template))
         # One short O_APPEND write per entry: concurrent netpol processes cannot interleave.
@@ -504,7 +504,7 @@ def read_recorded(answers_text: str, source: str) -> Recorded:
     """Parse a rendered answers file."""
     data = _parse_answers_fast(answers_text)
     if data is None:
-        from .yamlio import parse_documents
+        from scaffolder.core.yamlio import parse_documents
 
         docs = parse_documents(answers_text, source)
         data = docs[0] if docs and isinstance(docs[0], dict) else {}

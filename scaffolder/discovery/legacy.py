@@ -1,4 +1,4 @@
-"""Discovery: read a Flux/Kustomize repository into the :mod:`scaffolder.model`.
+"""Discovery: read a Flux/Kustomize repository into the :mod:`scaffolder.repo.model`.
 
 For a namespace directory ``<apps_dir>/<ns>`` discovery reads
 
@@ -8,8 +8,8 @@ For a namespace directory ``<apps_dir>/<ns>`` discovery reads
   directory listed directly (plain kustomize layout) is an app directory too;
 * each app directory's kustomization, following ``resources:`` recursively into
   sub-directories. Its HelmReleases, Deployments/StatefulSets/DaemonSets, Services,
-  HTTPRoutes and CNPG ``Cluster`` objects become :class:`~scaffolder.model.App` and
-  :class:`~scaffolder.model.CnpgCluster` entries;
+  HTTPRoutes and CNPG ``Cluster`` objects become :class:`~scaffolder.repo.model.App` and
+  :class:`~scaffolder.repo.model.CnpgCluster` entries;
 * every CiliumNetworkPolicy / CiliumClusterwideNetworkPolicy / NetworkPolicy in a YAML
   file under the namespace directory (and under app directories that live elsewhere).
 
@@ -61,14 +61,14 @@ namespaces with a quick scan of the apps directory; :func:`discover_all` fills
 
 Robustness: unknown shapes are skipped with a one-line warning naming the file
 (``Namespace.warnings``); a malformed app file is skipped, never fatal. The namespace
-kustomization itself must parse (else :class:`~scaffolder.errors.YamlError`). Nothing
+kustomization itself must parse (else :class:`~scaffolder.core.errors.YamlError`). Nothing
 outside the repository is read: paths (``..`` or symlinks) resolving outside the root are
-skipped with a warning, and :class:`~scaffolder.errors.PathEscapeError` is raised for the
+skipped with a warning, and :class:`~scaffolder.core.errors.PathEscapeError` is raised for the
 namespace kustomization itself. Flux ``${VAR}`` substitutions are kept verbatim.
 
 Speed: every file is parsed at most once per run, with libyaml's safe loader when
 PyYAML's C extension is available (about 15x faster than the pure-Python loader),
-falling back to :func:`scaffolder.yamlio.parse_documents` for its error messages and
+falling back to :func:`scaffolder.core.yamlio.parse_documents` for its error messages and
 whenever the fast loader is unavailable or refuses a file.
 """
 
@@ -83,9 +83,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import PathEscapeError, RepoError, YamlError
-from .fsutil import repo_path
-from .model import (
+from scaffolder.core.errors import PathEscapeError, RepoError, YamlError
+from scaffolder.core.fs import repo_path
+from scaffolder.core.yamlio import enable_parse_memo, parse_documents_fast, read_text
+from scaffolder.policy import YAML_SUFFIXES, is_policy_document, policies_in_documents, to_ref
+from scaffolder.repo.model import (
     App,
     CnpgCluster,
     CnpgConsumer,
@@ -96,9 +98,7 @@ from .model import (
     Port,
     RouteRef,
 )
-from .policy import YAML_SUFFIXES, is_policy_document, policies_in_documents, to_ref
-from .repo import find_kustomization, validate_namespace_name
-from .yamlio import enable_parse_memo, parse_documents_fast, read_text
+from scaffolder.repo.repository import find_kustomization, validate_namespace_name
 
 __all__ = ["discover_all", "discover_namespace", "list_namespaces"]
 
@@ -187,7 +187,7 @@ def _protocol(value: Any) -> str:
 
 @dataclass
 class _Draft:
-    """An app being assembled; becomes a :class:`~scaffolder.model.App`."""
+    """An app being assembled; becomes a :class:`~scaffolder.repo.model.App`."""
 
     name: str
     namespace: str
@@ -1347,7 +1347,7 @@ def discover_all(
     does not name it: then it is discovered as empty, with the problem as its warning (a
     broken unrelated namespace must not block scaffolding another one).
     """
-    from .parallel import map_chunked
+    from scaffolder.core.parallel import map_chunked
 
     discoverer = _Discoverer(root)
     selected = list_namespaces(root, apps_dir) if names is None else list(dict.fromkeys(names))

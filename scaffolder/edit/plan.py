@@ -17,9 +17,9 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import NetpolError
-from .fsutil import describe_os_error, repo_path, repo_paths
-from .transaction import apply_resolved
+from scaffolder.core.errors import NetpolError
+from scaffolder.core.fs import describe_os_error, repo_path, repo_paths
+from scaffolder.core.transaction import apply_resolved
 
 
 class Action(StrEnum):

@@ -18,7 +18,7 @@ import signal
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from .errors import NetpolError
+from scaffolder.core.errors import NetpolError
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -46,9 +46,9 @@ from typing import Any, Literal
 
 import yaml
 
-from .errors import EditError, YamlError
-from .fsutil import write_atomic
-from .yamlio import check_duplicates, detect_newline, read_text
+from scaffolder.core.errors import EditError, YamlError
+from scaffolder.core.fs import write_atomic
+from scaffolder.core.yamlio import check_duplicates, detect_newline, read_text
 
 Key = Literal["components", "resources"]
 KEYS: tuple[Key, ...] = ("components", "resources")

@@ -6,9 +6,9 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .config import CONFIG_FILE, DNS1123_LABEL, Config, load_config
-from .errors import ConfigError, RepoError
-from .fsutil import repo_path
+from scaffolder.core.errors import ConfigError, RepoError
+from scaffolder.core.fs import repo_path
+from scaffolder.repo.config import CONFIG_FILE, DNS1123_LABEL, Config, load_config
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 

@@ -2,7 +2,7 @@
 
 The file is written once by ``netpol init`` (with comments explaining each key)
 and then owned by the user. Loading validates it against :data:`CONFIG_SCHEMA`
-and turns every problem into one :class:`~scaffolder.errors.ConfigError` line.
+and turns every problem into one :class:`~scaffolder.core.errors.ConfigError` line.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import ConfigError, YamlError
-from .yamlio import load_documents
+from scaffolder.core.errors import ConfigError, YamlError
+from scaffolder.core.yamlio import load_documents
 
 CONFIG_FILE = "netpol.yaml"
 CONFIG_VERSION = 1

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 
-from .config import CONFIG_FILE
-from .errors import RepoError
-from .fsutil import relpath
-from .kustomize_edit import Op, check_target, edit_text
-from .plan import FileChange, Plan
-from .repo import find_kustomization, find_root
-from .yamlio import read_text
+from scaffolder.core.errors import RepoError
+from scaffolder.core.fs import relpath
+from scaffolder.core.yamlio import read_text
+from scaffolder.edit.kustomization import Op, check_target, edit_text
+from scaffolder.edit.plan import FileChange, Plan
+from scaffolder.repo.config import CONFIG_FILE
+from scaffolder.repo.repository import find_kustomization, find_root
 
 
 def resolve_kustomization(file: Path) -> Path:
@@ -42,7 +42,7 @@ def plan_kustomization_edit(file: Path, ops: Sequence[Op]) -> tuple[Plan, Path]:
     """Plan the edits of one kustomization file given on the command line.
 
     Each added local entry must be one ``kustomize build`` accepts and stay inside the
-    repository (:func:`~scaffolder.kustomize_edit.check_target`)."""
+    repository (:func:`~scaffolder.edit.kustomization.check_target`)."""
     path = resolve_kustomization(file)
     root = path.parent.resolve()
     plan = Plan()
@@ -70,7 +70,7 @@ def add_text_edit(
     source: str | None = None,
 ) -> list[str]:
     """Apply ``ops`` to the (possibly already planned) content of ``rel``; returns messages.
-    ``check`` vets each entry actually added (see :func:`~scaffolder.kustomize_edit.edit_text`);
+    ``check`` vets each entry actually added (see :func:`~scaffolder.edit.kustomization.edit_text`);
     ``source`` names the file in messages (default: ``rel``)."""
     path = root / rel
     pending = plan.pending(rel)

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import ConflictError
-from .fsutil import repo_path
-from .plan import FileChange, Plan
-from .render import ANSWERS_FILE, Rendering, read_recorded
-from .repo import find_kustomization
-from .yamlio import read_text
+from scaffolder.core.errors import ConflictError
+from scaffolder.core.fs import repo_path
+from scaffolder.core.yamlio import read_text
+from scaffolder.edit.plan import FileChange, Plan
+from scaffolder.repo.repository import find_kustomization
+from scaffolder.templates.render import ANSWERS_FILE, Rendering, read_recorded
 
 
 @dataclass(frozen=True)

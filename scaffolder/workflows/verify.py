@@ -13,9 +13,9 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from .errors import NetpolError
-from .plan import Plan
-from .repo import KUSTOMIZATION_NAMES
+from scaffolder.core.errors import NetpolError
+from scaffolder.edit.plan import Plan
+from scaffolder.repo.repository import KUSTOMIZATION_NAMES
 
 
 def kubectl_available() -> bool:

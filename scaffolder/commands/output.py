@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from .plan import Plan
+from scaffolder.edit.plan import Plan
 
 
 def _console(err: bool = False) -> Any:

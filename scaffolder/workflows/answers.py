@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from .render import OVERLAY, question_defaults
+from scaffolder.templates.render import OVERLAY, question_defaults
 
 # Answers whose entries are ports (a number, or {port, protocol}).
 PORT_LISTS = frozenset(

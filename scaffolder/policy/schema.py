@@ -30,8 +30,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import NetpolError, PolicyValidationError
-from .fsutil import cache_dir, write_atomic
+from scaffolder.core.errors import NetpolError, PolicyValidationError
+from scaffolder.core.fs import cache_dir, write_atomic
 
 if TYPE_CHECKING:  # jsonschema is imported when the reference validator is needed
     from jsonschema import FormatChecker, ValidationError
@@ -77,7 +77,7 @@ _DIRECTIONS = ("ingress", "ingressDeny", "egress", "egressDeny")
 @cache
 def _schema(kind: str) -> dict[str, Any]:
     """The ``v2`` openAPIV3Schema of ``kind``'s CRD (parsed once: the files are ~400 KB)."""
-    from .yamlio import parse_documents_fast
+    from scaffolder.core.yamlio import parse_documents_fast
 
     text = (files("scaffolder") / "data" / "crds" / CRD_FILES[kind]).read_text(encoding="utf-8")
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -446,6 +446,6 @@ def validate_documents(docs: Iterable[Mapping[str, Any]], source: str) -> None:
 
 def validate_text(text: str, source: str) -> None:
     """Parse a (multi-document) YAML text and validate every Cilium policy in it."""
-    from .yamlio import parse_documents_fast
+    from scaffolder.core.yamlio import parse_documents_fast
 
     validate_documents(parse_documents_fast(text, source), source)

@@ -2,10 +2,10 @@
 
 * ``load_documents`` parses a (multi-document) file into plain Python data with
   ruamel.yaml's safe loader, rejecting duplicate keys, and turns every parse error
-  into a :class:`~scaffolder.errors.YamlError` naming the file and line.
+  into a :class:`~scaffolder.core.errors.YamlError` naming the file and line.
 * ``read_text`` / ``detect_newline`` keep the exact bytes so editors can splice lines.
 
-Round-trip (comment-preserving) editing lives in :mod:`scaffolder.kustomize_edit`.
+Round-trip (comment-preserving) editing lives in :mod:`scaffolder.edit.kustomization`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import YamlError
+from scaffolder.core.errors import YamlError
 
 if TYPE_CHECKING:
     from ruamel.yaml import YAML
@@ -268,7 +268,7 @@ def _memo_path() -> str:
     env = (os.environ.get("XDG_CACHE_HOME"), os.environ.get("HOME"))
     path = _MEMO_PATHS.get(env)
     if path is None:
-        from .fsutil import cache_dir
+        from scaffolder.core.fs import cache_dir
 
         path = _MEMO_PATHS[env] = str(cache_dir() / f"parse-memo-{_memo_fingerprint()}.log")
     return path

@@ -8,13 +8,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .components import ManagedState, plan_rendering, read_state, require_no_conflicts
-from .config import CONFIG_FILE, Config, load_config, render_config
-from .errors import PathEscapeError, RepoError
-from .fsutil import relpath, repo_path
-from .plan import Plan
-from .render import ANSWERS_FILE, BASELINE, DEFAULT_DENY, OVERLAY, render
-from .repo import find_kustomization
+from scaffolder.core.errors import PathEscapeError, RepoError
+from scaffolder.core.fs import relpath, repo_path
+from scaffolder.edit.plan import Plan
+from scaffolder.repo.config import CONFIG_FILE, Config, load_config, render_config
+from scaffolder.repo.repository import find_kustomization
+from scaffolder.templates.managed import (
+    ManagedState,
+    plan_rendering,
+    read_state,
+    require_no_conflicts,
+)
+from scaffolder.templates.render import ANSWERS_FILE, BASELINE, DEFAULT_DENY, OVERLAY, render
 
 _SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__"}
 
@@ -103,7 +108,7 @@ class InitResult:
 
 
 def _validate(plan: Plan) -> None:
-    from .validate import precompile, validate_text
+    from scaffolder.policy.schema import precompile, validate_text
 
     precompile()
     for change in plan.effective:

@@ -36,8 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .errors import NetpolError
-from .fsutil import TEMP_SUFFIX, describe_os_error, relpath, repo_paths
+from scaffolder.core.errors import NetpolError
+from scaffolder.core.fs import TEMP_SUFFIX, describe_os_error, relpath, repo_paths
 
 _HELD = frozenset(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)

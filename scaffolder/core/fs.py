@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path, PurePosixPath
 
-from .errors import NetpolError, PathEscapeError
+from scaffolder.core.errors import NetpolError, PathEscapeError
 
 #: Every temporary file netpol creates beside a target ends with this suffix (staged new
 #: content and backups alike), so leftovers of a killed run are recognisable.

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 
-from .config import DNS1123_LABEL
-from .errors import RepoError, YamlError
-from .fsutil import repo_path
+from scaffolder.core.errors import RepoError, YamlError
+from scaffolder.core.fs import repo_path
+from scaffolder.repo.config import DNS1123_LABEL
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 

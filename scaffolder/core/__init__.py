@@ -1,0 +1,1 @@
+"""Foundations every layer uses: errors, filesystem, YAML I/O, diagnostics, parallelism."""

@@ -1,0 +1,1 @@
+"""Reading what the repository says: apps, Services, routes, databases, policies."""

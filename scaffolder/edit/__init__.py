@@ -1,0 +1,1 @@
+"""Changes as data: the byte-preserving kustomization editor and plans."""

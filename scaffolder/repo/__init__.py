@@ -1,0 +1,1 @@
+"""The repository: netpol.yaml, the layout of namespaces, the domain model."""

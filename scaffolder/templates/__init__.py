@@ -1,0 +1,1 @@
+"""The copier templates: rendering engines and the files netpol manages."""

@@ -1,0 +1,1 @@
+"""What commands do, end to end: scaffold, init/upgrade, verify."""
