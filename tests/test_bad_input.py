@@ -684,7 +684,23 @@ def _read_only(*rels: str) -> Callable[[Path], None]:
     return prepare
 
 
+def _mkdir(rel: str) -> Callable[[Path], None]:
+    def prepare(root: Path) -> None:
+        (root / rel).mkdir(parents=True)
+        (root / rel / "keep.txt").write_text("a directory where netpol renders a file\n")
+
+    return prepare
+
+
 APPLY_CASES: list[Case] = [
+    Case(
+        "scaffold-directory-where-the-overlay-goes",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "media"),
+        1,
+        "kubernetes/apps/media/sonarr/app/cnp-netpol.yaml is a directory",
+        prepare=_mkdir("kubernetes/apps/media/sonarr/app/cnp-netpol.yaml"),
+    ),
     _jobs("scaffold-netpol-jobs-letters", "abc", "media"),
     _jobs("scaffold-netpol-jobs-zero", "0", "media"),
     _jobs("scaffold-netpol-jobs-negative", "-3", "media"),

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from scaffolder.core.errors import ConflictError
-from scaffolder.core.fs import repo_path
+from scaffolder.core.errors import ConflictError, RepoError
+from scaffolder.core.fs import describe_os_error, repo_path
 from scaffolder.core.yamlio import read_text
 from scaffolder.edit.plan import FileChange, Plan
 from scaffolder.repo.repository import find_kustomization
@@ -118,10 +118,7 @@ def plan_rendering(
         path = base / rel
         if path.is_symlink():
             repo_path(root, target)  # a symlinked file must not lead outside the repository
-        try:
-            old: bytes | None = path.read_bytes()
-        except FileNotFoundError:
-            old = None
+        old = _read(path, target)
         recorded = state.digests.get(str(rel))
         if old == new:
             if recorded is not None and hashlib.sha256(new).hexdigest() == recorded:
@@ -144,12 +141,30 @@ def plan_rendering(
         path = repo_path(root, target)
         if not path.exists():
             continue
-        old = path.read_bytes()
+        old = _read(path, target)
+        if old is None:
+            continue
         if hashlib.sha256(old).hexdigest() == digest or overwrite:
             plan.add(FileChange(target, old, None, f"no longer rendered by {rendering.template}"))
         else:
             conflicts.append(target)
     return RenderOutcome(plan, conflicts, as_recorded=frozenset(as_recorded))
+
+
+def _read(path: Path, target: PurePosixPath) -> bytes | None:
+    """A rendered file's current bytes (``None`` when absent); what is in the way is an error."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError as exc:
+        raise RepoError(
+            f"{target} is a directory; netpol renders a file there",
+            hint="move the directory away, then rerun",
+        ) from exc
+    except OSError as exc:
+        what, fix = describe_os_error(exc)
+        raise RepoError(f"cannot read {target}: {what}", hint=fix) from exc
 
 
 def require_no_conflicts(outcome: RenderOutcome, *, command: str) -> None:
