@@ -125,6 +125,8 @@ def command(
     )
     with working(f"planning {len(names)} namespace(s)"):
         result = plan_scaffold(repo, names, opts)
+    if all_:
+        result.plan.notes.extend(repo.dormant_notes())  # left out of --all, and why
     if verify and result.plan:
         from scaffolder.workflows.verify import verify_plan
 
