@@ -18,12 +18,15 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from scaffolder import __version__
 from scaffolder.core.errors import NetpolError
+
+if TYPE_CHECKING:
+    from scaffolder.repo.repository import Repository
 
 # name -> (module, short help); modules expose ``command``.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -239,10 +242,11 @@ class AppContext:
     def start(self) -> Path:
         return self.repo_option if self.repo_option is not None else Path.cwd()
 
-    def load_repo(self) -> Any:
-        from scaffolder.repo.repository import Repo
+    def load_repo(self) -> Repository:
+        """The repository of the command, loaded once per call."""
+        from scaffolder.repo.repository import Repository
 
-        return Repo.load(self.start())
+        return Repository.load(self.start())
 
 
 @click.group(

@@ -72,6 +72,26 @@ def _config(id: str, body: str, fragment: str, args: tuple[str, ...] = _UPGRADE)
 CLI_CASES = [
     Case("unknown-command", "initialised", ("frobnicate",), 2, "No such command"),
     Case("upgrade-without-config", "empty", ("-C", "{repo}", "upgrade"), 1, "no netpol.yaml"),
+    # the apps directory: what is a namespace (a DNS label, listed when the apps dir lists)
+    Case(
+        "scaffold-not-a-namespace",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "_shared"),
+        1,
+        "kubernetes/apps/_shared/ is not a namespace: its name is not a DNS-1123 label",
+        prepare=_write("kubernetes/apps/_shared/kustomization.yaml", "resources: []\n"),
+    ),
+    Case(
+        "scaffold-dormant-namespace",
+        "initialised",
+        ("-C", "{repo}", "scaffold", "vpn"),
+        1,
+        "kubernetes/apps/vpn/ is dormant: its entry is commented out in "
+        "kubernetes/apps/kustomization.yaml:3",
+        prepare=_write(
+            "kubernetes/apps/kustomization.yaml", "resources:\n  - ./media\n  # - ./vpn\n"
+        ),
+    ),
     # netpol.yaml: every key with a bad value, unknown keys, syntax, shape
     _config(
         "config-gateway-namespace",

@@ -82,7 +82,7 @@ def test_internal_errors_are_one_line_without_traceback(
         raise RuntimeError("kaboom")
 
     monkeypatch.setattr(
-        scaffolder.repo.repository.Repo, "load", classmethod(lambda cls, start: boom(start))
+        scaffolder.repo.repository.Repository, "load", classmethod(lambda cls, start: boom(start))
     )
     result = netpol("-C", tmp_path, "upgrade")
     assert result.exit_code == 3
@@ -96,7 +96,7 @@ def test_keyboard_interrupt_exits_130(netpol, monkeypatch, tmp_path: Path) -> No
     def interrupt(cls: object, start: Path) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(scaffolder.repo.repository.Repo, "load", classmethod(interrupt))
+    monkeypatch.setattr(scaffolder.repo.repository.Repository, "load", classmethod(interrupt))
     result = netpol("-C", tmp_path, "upgrade")
     assert result.exit_code == 130
     assert "interrupted" in result.stderr
@@ -258,7 +258,7 @@ def test_json_internal_error(netpol, monkeypatch, tmp_path: Path) -> None:
     def boom(cls: object, start: Path) -> None:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(scaffolder.repo.repository.Repo, "load", classmethod(boom))
+    monkeypatch.setattr(scaffolder.repo.repository.Repository, "load", classmethod(boom))
     result = netpol("-C", tmp_path, "upgrade", "--json")
     assert result.exit_code == 3
     payload = json.loads(result.stdout)
@@ -278,7 +278,7 @@ def test_debug_shows_the_traceback_and_keeps_the_exit_code(
     def boom(cls: object, start: Path) -> None:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(scaffolder.repo.repository.Repo, "load", classmethod(boom))
+    monkeypatch.setattr(scaffolder.repo.repository.Repository, "load", classmethod(boom))
     result = netpol("--debug", "-C", tmp_path, "upgrade")
     assert result.exit_code == 3
     assert "Traceback" in result.stderr and "RuntimeError: kaboom" in result.stderr
@@ -303,7 +303,7 @@ def test_errors_never_print_tokens(netpol, monkeypatch, tmp_path: Path) -> None:
             hint=f"token {token} was refused",
         )
 
-    monkeypatch.setattr(scaffolder.repo.repository.Repo, "load", classmethod(fail))
+    monkeypatch.setattr(scaffolder.repo.repository.Repository, "load", classmethod(fail))
     for debug in ((), ("--debug",)):
         result = netpol(*debug, "-C", tmp_path, "upgrade", "--json", env={"GITHUB_TOKEN": secret})
         assert result.exit_code == 1
@@ -318,7 +318,7 @@ def test_permission_errors_are_input_errors(netpol, monkeypatch, tmp_path: Path)
     def denied(cls: object, start: Path) -> None:
         raise PermissionError(13, "Permission denied", str(tmp_path / "kubernetes"))
 
-    monkeypatch.setattr(scaffolder.repo.repository.Repo, "load", classmethod(denied))
+    monkeypatch.setattr(scaffolder.repo.repository.Repository, "load", classmethod(denied))
     result = netpol("-C", tmp_path, "upgrade")
     assert result.exit_code == 1
     assert f"cannot access {tmp_path / 'kubernetes'}: permission denied" in result.stderr
@@ -356,7 +356,7 @@ def test_warnings_raised_in_a_command_are_hidden(netpol, monkeypatch, tmp_path: 
         warnings.warn("a library is unhappy", UserWarning, stacklevel=1)
         raise ConfigError("no netpol.yaml here")
 
-    monkeypatch.setattr(scaffolder.repo.repository.Repo, "load", classmethod(noisy))
+    monkeypatch.setattr(scaffolder.repo.repository.Repository, "load", classmethod(noisy))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = netpol("-C", tmp_path, "upgrade")

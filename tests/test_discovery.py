@@ -10,20 +10,29 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from scaffolder.core.errors import PathEscapeError, RepoError, YamlError
-from scaffolder.discovery.legacy import discover_all, discover_namespace, list_namespaces
+from scaffolder.discovery import discover_all, discover_namespace
+from scaffolder.repo.config import Config
 from scaffolder.repo.model import App, CnpgRef, Namespace, Port, RouteRef
+from scaffolder.repo.repository import Repository
 
 from .conftest import CORPUS, build_file_tree
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "home-ops"
 APPS = PurePosixPath("kubernetes/apps")
+
+
+def _at(root: Path, apps_dir: PurePosixPath = APPS) -> Repository:
+    """The repository at ``root`` with its apps in ``apps_dir`` (no netpol.yaml needed)."""
+    return Repository(root, Config(apps_dir=apps_dir))
+
+
 ENVOY = RouteRef("envoy-internal", "network", "https")
 POSTGRES = CnpgRef("databases", "postgres16")
 
 
 @pytest.fixture(scope="module")
 def example() -> dict[str, Namespace]:
-    return {ns.name: ns for ns in discover_all(EXAMPLE, APPS)}
+    return {ns.name: ns for ns in discover_all(_at(EXAMPLE, APPS))}
 
 
 def _app(ns: Namespace, name: str) -> App:
@@ -35,8 +44,8 @@ def _app(ns: Namespace, name: str) -> App:
 # --------------------------------------------------------------------------- example repo
 
 
-def test_list_namespaces() -> None:
-    assert list_namespaces(EXAMPLE, APPS) == [
+def test_namespaces() -> None:
+    assert _at(EXAMPLE).namespaces() == [
         "archive",
         "databases",
         "downloads",
@@ -86,7 +95,7 @@ def test_media(example: dict[str, Namespace]) -> None:
 
 
 def test_media_alone_still_finds_the_database_in_another_namespace() -> None:
-    media = discover_namespace(EXAMPLE, APPS, "media")
+    media = discover_namespace(_at(EXAMPLE), "media")
     assert _app(media, "sonarr").cnpg_clients == (POSTGRES,)
     assert _app(media, "radarr").cnpg_clients == (POSTGRES,)
 
@@ -191,21 +200,21 @@ def test_every_path_is_repo_relative(example: dict[str, Namespace]) -> None:
 
 def test_unknown_namespace_lists_close_matches() -> None:
     with pytest.raises(RepoError) as info:
-        discover_namespace(EXAMPLE, APPS, "medai")
+        discover_namespace(_at(EXAMPLE), "medai")
     assert "media" in str(info.value)
     with pytest.raises(RepoError):
-        discover_all(EXAMPLE, APPS, ["media", "nope"])
+        discover_all(_at(EXAMPLE, APPS), ["media", "nope"])
 
 
 @pytest.mark.parametrize("name", ["Media", "media_x", "-media", "a" * 64, "../media"])
 def test_namespace_must_be_a_dns_label(name: str) -> None:
     with pytest.raises(RepoError):
-        discover_namespace(EXAMPLE, APPS, name)
+        discover_namespace(_at(EXAMPLE), name)
 
 
 def test_missing_apps_dir() -> None:
     with pytest.raises(RepoError, match="does not exist"):
-        list_namespaces(EXAMPLE, PurePosixPath("kubernetes/nope"))
+        _at(EXAMPLE, PurePosixPath("kubernetes/nope")).namespaces()
 
 
 # --------------------------------------------------------------------------- example bytes
@@ -315,7 +324,7 @@ def test_unparseable_helmrelease_warns(tmp_path: Path) -> None:
     (root / "kubernetes/apps/team/bad/app/helmrelease.yaml").write_text(
         "kind: HelmRelease\nmetadata: [\n"
     )
-    ns = discover_namespace(root, APPS, "team")
+    ns = discover_namespace(_at(root), "team")
     assert [a.name for a in ns.apps] == ["good"]
     (warning,) = ns.warnings
     assert "kubernetes/apps/team/bad/app/helmrelease.yaml" in warning and "\n" not in warning
@@ -335,7 +344,7 @@ def test_wrong_shapes_warn_not_crash(tmp_path: Path) -> None:
             entries="  - ./a/ks.yaml\n  - ./b/ks.yaml\n  - ./c/ks.yaml\n  - ./gone/ks.yaml"
         )
     )
-    ns = discover_namespace(root, APPS, "team")
+    ns = discover_namespace(_at(root), "team")
     text = "\n".join(ns.warnings)
     assert "'${PORT}'" in text  # Flux substitutions are kept verbatim
     assert "b/app/helmrelease.yaml: HelmRelease b: spec.values is not a mapping" in text
@@ -350,11 +359,11 @@ def test_malformed_namespace_kustomization_raises(tmp_path: Path) -> None:
         "resources:\n  - ./a/ks.yaml\n bad: [\n"
     )
     with pytest.raises(YamlError) as info:
-        discover_namespace(root, APPS, "team")
+        discover_namespace(_at(root), "team")
     assert "kubernetes/apps/team/kustomization.yaml" in str(info.value)
     (root / "kubernetes/apps/team/kustomization.yaml").write_text("resources: ./a/ks.yaml\n")
     with pytest.raises(YamlError, match="resources"):
-        discover_namespace(root, APPS, "team")
+        discover_namespace(_at(root), "team")
 
 
 def test_symlink_escaping_the_repo_is_refused(tmp_path: Path) -> None:
@@ -372,14 +381,14 @@ def test_symlink_escaping_the_repo_is_refused(tmp_path: Path) -> None:
     (ns_dir / "kustomization.yaml").write_text(
         NS_KUSTOMIZATION.format(entries="  - ./a/ks.yaml\n  - ./evil/ks.yaml")
     )
-    ns = discover_namespace(root, APPS, "team")
+    ns = discover_namespace(_at(root), "team")
     assert [a.name for a in ns.apps] == ["a"]
     assert any("evil/ks.yaml" in w and "outside the repository" in w for w in ns.warnings)
 
     # an app directory (spec.path) that is a symlink out of the repo
     (ns_dir / "a" / "linked").symlink_to(outside / "evil/app")
     (ns_dir / "a/ks.yaml").write_text(KS.format(app="a", ns="team").replace("/a/app", "/a/linked"))
-    ns = discover_namespace(root, APPS, "team")
+    ns = discover_namespace(_at(root), "team")
     assert ns.apps == []
     assert any("outside the repository" in w for w in ns.warnings)
 
@@ -387,14 +396,14 @@ def test_symlink_escaping_the_repo_is_refused(tmp_path: Path) -> None:
     (ns_dir / "kustomization.yaml").write_text(
         NS_KUSTOMIZATION.format(entries="  - ../../../../outside/evil/ks.yaml")
     )
-    ns = discover_namespace(root, APPS, "team")
+    ns = discover_namespace(_at(root), "team")
     assert ns.apps == [] and "outside the repository" in ns.warnings[0]
 
     # the namespace kustomization itself
     (ns_dir / "kustomization.yaml").unlink()
     (ns_dir / "kustomization.yaml").symlink_to(outside / "evil/app/kustomization.yaml")
     with pytest.raises(PathEscapeError):
-        discover_namespace(root, APPS, "team")
+        discover_namespace(_at(root), "team")
 
 
 def test_app_template_naming(tmp_path: Path) -> None:
@@ -433,7 +442,7 @@ def test_app_template_naming(tmp_path: Path) -> None:
         parentRefs: [{name: gone}]
 """
     root = _repo(tmp_path, {"release": values})
-    (app,) = discover_namespace(root, APPS, "team").apps
+    (app,) = discover_namespace(_at(root), "team").apps
     assert app.name == "release"
     assert app.selector == {
         "app.kubernetes.io/name": "web",
@@ -509,7 +518,7 @@ spec:
             "kubernetes/apps/data/pg/cluster.yaml": "apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata: {name: pg}\nspec: {instances: 1}\n",
         },
     )
-    namespaces = {ns.name: ns for ns in discover_all(tmp_path, APPS)}
+    namespaces = {ns.name: ns for ns in discover_all(_at(tmp_path, APPS))}
     web = namespaces["web"]
     frontend = _app(web, "frontend")
     assert frontend.source_kind == "Deployment" and frontend.flux_kustomization is None
@@ -551,7 +560,7 @@ def test_cnpg_secret_references_and_unknown_clusters(tmp_path: Path) -> None:
     )
     ns_k = root / "kubernetes/apps/team/kustomization.yaml"
     ns_k.write_text(ns_k.read_text() + "  - ./pg/ks.yaml\n")
-    ns = discover_namespace(root, APPS, "team")
+    ns = discover_namespace(_at(root), "team")
     assert [a.cnpg_clients for a in ns.apps] == [(CnpgRef("team", "pg"),)] * 2
     assert [c.app for c in ns.cnpg_clusters[0].consumers] == ["app", "other"]
 
@@ -566,7 +575,7 @@ def test_policies_anywhere_under_the_namespace(tmp_path: Path) -> None:
             "kubernetes/apps/team/broken.yaml": "kind: NetworkPolicy\nmetadata: [\n",
         },
     )
-    ns = discover_namespace(root, APPS, "team")
+    ns = discover_namespace(_at(root), "team")
     assert [(p.name, p.namespace) for p in ns.policies] == [("mine", "team"), ("cw", None)]
     assert [p.name for p in ns.apps[0].existing_policies] == ["mine"]
     assert ns.policy_names == {"mine"}
@@ -629,11 +638,11 @@ def _complete_corpus_repo(src: Path, dest: Path, apps_dir: PurePosixPath) -> Pat
 )
 def test_corpus_repos(shared: Path, tmp_path: Path, repo: str, apps_dir: str) -> None:
     # As shipped (kustomization and policy files only): no exception, missing files warned.
-    raw = discover_all(CORPUS / repo, PurePosixPath(apps_dir))
+    raw = discover_all(_at(CORPUS / repo, PurePosixPath(apps_dir)))
     assert raw and all(isinstance(w, str) and "\n" not in w for ns in raw for w in ns.warnings)
     # With the referenced ks.yaml / helmrelease.yaml written in: apps are found.
     root = _complete_corpus_repo(CORPUS / repo, tmp_path / repo, PurePosixPath(apps_dir))
-    namespaces = discover_all(root, PurePosixPath(apps_dir))
+    namespaces = discover_all(_at(root, PurePosixPath(apps_dir)))
     apps = [a for ns in namespaces for a in ns.apps]
     assert len(apps) >= 20, (repo, len(apps))
     assert all(not a.directory.is_absolute() for a in apps)

@@ -8,7 +8,7 @@ import pytest
 
 from scaffolder.core.errors import YamlError
 from scaffolder.core.yamlio import parse_documents
-from scaffolder.policy import POLICY_KINDS, load_policies, policies_in_documents, to_ref
+from scaffolder.policy import POLICY_KINDS, Policy, policies_in_documents, to_ref
 from scaffolder.repo.model import PolicyRef
 
 from .conftest import CORPUS, EXAMPLE, build_file_tree
@@ -53,6 +53,30 @@ metadata:
   name: calico-is-not-ours
 spec: {}
 """
+
+
+def load_policies(path: Path, root: Path) -> list[Policy]:
+    """Every policy in the YAML file ``path`` or, for a directory, in its YAML files that
+    mention NetworkPolicy (recursively, sorted, hidden directories skipped); paths relative
+    to ``root``."""
+    files = (
+        sorted(
+            p
+            for p in path.rglob("*")
+            if p.suffix in (".yaml", ".yml")
+            and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+        if path.is_dir()
+        else [path]
+    )
+    found: list[Policy] = []
+    for file in files:
+        text = file.read_text(encoding="utf-8")
+        if path.is_dir() and "NetworkPolicy" not in text:
+            continue
+        rel = file.relative_to(root).as_posix()
+        found.extend(policies_in_documents(parse_documents(text, str(file)), rel))
+    return found
 
 
 def test_kinds() -> None:

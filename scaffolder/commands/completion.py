@@ -55,10 +55,10 @@ def complete_namespaces(
 
 
 def _namespaces(ctx: click.Context) -> list[str]:
-    from scaffolder.repo.repository import Repo
+    from scaffolder.repo.repository import Repository
 
     repo_option: Any = ctx.find_root().params.get("repo")
-    repo = Repo.load(Path(repo_option) if repo_option else Path.cwd())
+    repo = Repository.load(Path(repo_option) if repo_option else Path.cwd())
     names = repo.namespaces()
     if ctx.params.get("include_out_of_scope"):
         return names

@@ -15,6 +15,8 @@ from scaffolder.core.errors import RepoError
 from scaffolder.repo.config import DNS1123_LABEL, GITHUB_REPO, NAMESPACE_WORDS
 
 if TYPE_CHECKING:
+    from scaffolder.cli import AppContext
+
     _ParamType = click.ParamType[str, Any]  # generic since click 8.2
 else:
     _ParamType = click.ParamType
@@ -95,7 +97,7 @@ BRANCH = _Checked(
 @options.json_output
 @click.pass_obj
 def command(
-    app: Any,
+    app: AppContext,
     /,
     repo: Path | None,
     apps_dir: str | None,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from scaffolder.commands import options
 from scaffolder.commands.completion import complete_namespaces
 from scaffolder.commands.output import info, report, working
+
+if TYPE_CHECKING:
+    from scaffolder.cli import AppContext
 
 
 @click.command("scaffold")
@@ -67,7 +70,7 @@ from scaffolder.commands.output import info, report, working
 @options.json_output
 @click.pass_obj
 def command(
-    app: Any,
+    app: AppContext,
     namespaces: tuple[str, ...],
     all_: bool,
     fqdns: tuple[str, ...],
@@ -122,6 +125,8 @@ def command(
     )
     with working(f"planning {len(names)} namespace(s)"):
         result = plan_scaffold(repo, names, opts)
+    if all_:
+        result.plan.notes.extend(repo.dormant_notes())  # left out of --all, and why
     if verify and result.plan:
         from scaffolder.workflows.verify import verify_plan
 

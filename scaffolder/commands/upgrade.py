@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from scaffolder.commands import options
 from scaffolder.commands.output import info, report
+
+if TYPE_CHECKING:
+    from scaffolder.cli import AppContext
 
 
 @click.command("upgrade")
@@ -15,7 +18,7 @@ from scaffolder.commands.output import info, report
 @options.dry_run
 @options.json_output
 @click.pass_obj
-def command(app: Any, overwrite: bool, dry_run: bool, as_json: bool) -> None:
+def command(app: AppContext, overwrite: bool, dry_run: bool, as_json: bool) -> None:
     """Re-render every netpol-managed file from the current templates.
 
     Recorded answers are kept. A file edited by hand since netpol wrote it is a
@@ -25,7 +28,7 @@ def command(app: Any, overwrite: bool, dry_run: bool, as_json: bool) -> None:
     from scaffolder.workflows.lifecycle import plan_upgrade
 
     repo = app.load_repo()
-    result = plan_upgrade(repo.root, repo.config, overwrite=overwrite)
+    result = plan_upgrade(repo, overwrite=overwrite)
     require_no_conflicts(RenderOutcome(result.plan, result.conflicts), command="netpol upgrade")
     extra = {
         "managed": [str(p) for p in result.managed],

@@ -16,7 +16,6 @@ import marshal
 import os
 import struct
 import zlib
-from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -417,10 +416,3 @@ def load_mapping(path: Path, *, what: str = "a YAML mapping") -> dict[str, Any]:
         )
         raise YamlError(path, f"expected {what}, found {shape}")
     return docs[0]
-
-
-def iter_resources(path: Path) -> Iterator[dict[str, Any]]:
-    """Yield the Kubernetes-object-shaped documents (mappings with ``kind``) of a file."""
-    for doc in load_documents(path):
-        if isinstance(doc, dict) and isinstance(doc.get("kind"), str):
-            yield doc

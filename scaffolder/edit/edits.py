@@ -11,7 +11,8 @@ from scaffolder.core.yamlio import read_text
 from scaffolder.edit.kustomization import Op, check_target, edit_text
 from scaffolder.edit.plan import FileChange, Plan
 from scaffolder.repo.config import CONFIG_FILE
-from scaffolder.repo.repository import find_kustomization, find_root
+from scaffolder.repo.layout import find_kustomization
+from scaffolder.repo.repository import find_root
 
 
 def resolve_kustomization(file: Path) -> Path:

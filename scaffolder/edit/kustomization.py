@@ -47,7 +47,6 @@ from typing import Any, Literal
 import yaml
 
 from scaffolder.core.errors import EditError, YamlError
-from scaffolder.core.fs import write_atomic
 from scaffolder.core.yamlio import check_duplicates, detect_newline, read_text
 
 Key = Literal["components", "resources"]
@@ -708,11 +707,6 @@ def _check_all(text: str, source: str) -> None:
     _find_root(nodes, source)
 
 
-def edit_file(path: Path, ops: Sequence[Op]) -> EditResult:
-    """Compute the edit of the file at ``path`` (nothing is written)."""
-    return edit_text(read_text(path), ops, source=str(path))
-
-
 __all__ = [
     "KEYS",
     "EditResult",
@@ -720,10 +714,8 @@ __all__ = [
     "Op",
     "check_entry",
     "check_target",
-    "edit_file",
     "edit_text",
     "is_remote",
     "normalize_entry",
     "relative_entry",
-    "write_atomic",
 ]

@@ -8,23 +8,19 @@
 """
 
 from scaffolder.policy.document import (
-    CLUSTERWIDE_KINDS,
     POLICY_KINDS,
     YAML_SUFFIXES,
     Policy,
     is_policy_document,
-    load_policies,
     policies_in_documents,
     to_ref,
 )
 
 __all__ = [
-    "CLUSTERWIDE_KINDS",
     "POLICY_KINDS",
     "YAML_SUFFIXES",
     "Policy",
     "is_policy_document",
-    "load_policies",
     "policies_in_documents",
     "to_ref",
 ]

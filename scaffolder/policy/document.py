@@ -8,15 +8,12 @@ holds all of them in document order so callers never have to care.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 from scaffolder.core.errors import YamlError
-from scaffolder.core.fs import relpath
-from scaffolder.core.yamlio import load_documents, parse_documents, read_text
 from scaffolder.repo.model import PolicyRef
 
 POLICY_KINDS = frozenset({"CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "NetworkPolicy"})
@@ -126,32 +123,6 @@ def policies_in_documents(docs: Sequence[Any], path: PurePosixPath | str) -> lis
     """
     where = PurePosixPath(path)
     return [_policy(doc, where, i) for i, doc in enumerate(docs) if is_policy_document(doc)]
-
-
-def _policy_files(directory: Path) -> Iterable[Path]:
-    for dirpath, dirnames, filenames in os.walk(directory):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for filename in sorted(filenames):
-            if filename.endswith(YAML_SUFFIXES):
-                yield Path(dirpath) / filename
-
-
-def load_policies(path: Path, root: Path) -> list[Policy]:
-    """Every policy in the YAML file ``path`` (or, for a directory, in its ``*.yaml``/``*.yml``
-    files, recursively and sorted). Paths in the result are relative to ``root``.
-
-    Files are parsed with the safe loader; a parse error raises :class:`YamlError`.
-    In a directory, files that do not mention ``NetworkPolicy`` are not parsed at all.
-    """
-    if path.is_dir():
-        found: list[Policy] = []
-        for file in _policy_files(path):
-            text = read_text(file)
-            if "NetworkPolicy" not in text:
-                continue
-            found.extend(policies_in_documents(parse_documents(text, file), relpath(root, file)))
-        return found
-    return policies_in_documents(load_documents(path), relpath(root, path))
 
 
 def to_ref(p: Policy) -> PolicyRef:

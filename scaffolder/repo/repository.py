@@ -1,25 +1,27 @@
-"""The repository model every command loads: where the repo is, its config, its namespaces."""
+"""The repository model every command loads once and hands to everything else.
+
+A :class:`Repository` is the root, the configuration (``netpol.yaml``) and the
+:class:`~scaffolder.repo.layout.Layout` (which directories of the apps directory are
+namespaces), plus what is found lazily and kept for the rest of the command: the
+discovered namespaces and apps, and the directories netpol rendered (managed).
+Git state (worktree, branch, dirty check) will be kept here as well.
+"""
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from scaffolder.core.errors import ConfigError, RepoError
 from scaffolder.core.fs import repo_path
-from scaffolder.repo.config import CONFIG_FILE, DNS1123_LABEL, Config, load_config
+from scaffolder.repo.config import CONFIG_FILE, Config, load_config
+from scaffolder.repo.layout import Entry, Layout, is_namespace_name, scan
 
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
-
-def find_kustomization(directory: Path) -> Path | None:
-    """The kustomization file of ``directory`` (kustomize accepts three names)."""
-    for name in KUSTOMIZATION_NAMES:
-        candidate = directory / name
-        if candidate.is_file():
-            return candidate
-    return None
+    from scaffolder.repo.model import Namespace
 
 
 def find_root(start: Path) -> Path:
@@ -35,23 +37,22 @@ def find_root(start: Path) -> Path:
     return start
 
 
-def validate_namespace_name(name: str) -> None:
-    if len(name) > 63 or not DNS1123_LABEL.match(name):
-        raise RepoError(
-            f"{name!r} is not a valid namespace name",
-            hint="namespaces are DNS-1123 labels: lower-case letters, digits and '-', at most 63 characters",
-        )
+_Key = tuple[tuple[str, ...] | None, frozenset[str] | None]
 
 
-@dataclass(frozen=True)
-class Repo:
+@dataclass(eq=False)
+class Repository:
     """A GitOps repository with its netpol configuration."""
 
     root: Path
     config: Config
+    _layout: Layout | None = field(default=None, init=False, repr=False)
+    _discovered: dict[_Key, list[Namespace]] = field(default_factory=dict, init=False, repr=False)
+    _managed: list[PurePosixPath] | None = field(default=None, init=False, repr=False)
 
     @classmethod
-    def load(cls, start: Path) -> Repo:
+    def load(cls, start: Path) -> Repository:
+        """The repository of ``start`` (see :func:`find_root`); it must have a netpol.yaml."""
         root = find_root(start)
         config_path = root / CONFIG_FILE
         if not config_path.is_file():
@@ -69,41 +70,73 @@ class Repo:
     def apps_dir(self) -> Path:
         return self.path(self.config.apps_dir)
 
+    # ------------------------------------------------------------------ layout
+    @property
+    def layout(self) -> Layout:
+        """Which directories of the apps directory are namespaces (read once)."""
+        if self._layout is None:
+            self._layout = scan(self.root, self.config.apps_dir)
+        return self._layout
+
     def namespaces(self) -> list[str]:
-        """Every namespace directory (with a kustomization) under the apps dir, sorted."""
-        apps = self.apps_dir
-        if not apps.is_dir():
-            raise RepoError(
-                f"apps directory {self.config.apps_dir} does not exist",
-                hint=f"set apps_dir in {CONFIG_FILE}",
-            )
-        return sorted(
-            child.name for child in apps.iterdir() if child.is_dir() and find_kustomization(child)
-        )
+        """The active namespaces, sorted."""
+        return self.layout.namespaces()
 
     def in_scope_namespaces(self) -> list[str]:
+        """The active namespaces ``--all`` means (netpol.yaml ``out_of_scope`` left out)."""
         return [ns for ns in self.namespaces() if ns not in self.config.out_of_scope]
 
-    def namespace_kustomization(self, name: str) -> PurePosixPath:
-        """Repo-relative path of a namespace's kustomization; clear errors when absent."""
-        validate_namespace_name(name)
-        directory = self.config.apps_dir / name
-        absolute = self.path(directory)
-        if not absolute.is_dir():
-            close = difflib.get_close_matches(name, self.namespaces(), n=3)
-            hint = (
-                f"did you mean {', '.join(close)}?"
-                if close
-                else f"the namespaces are the directories of {self.config.apps_dir}/ "
-                "holding a kustomization.yaml"
-            )
-            raise RepoError(f"unknown namespace {name!r}: no {directory}/", hint=hint)
-        found = find_kustomization(absolute)
+    def namespace(self, name: str) -> Entry:
+        """The active namespace ``name``; else a :class:`RepoError` saying why not (not a
+        DNS label, not a namespace, dormant, no directory, no kustomization)."""
+        layout = self.layout
+        if layout.entry(name) is None and is_namespace_name(name):
+            directory = self.config.apps_dir / name
+            if self.path(directory).is_dir():
+                raise RepoError(
+                    f"{directory}/ has no kustomization.yaml",
+                    hint="netpol edits the namespace's kustomization; create one first",
+                )
+        entry = layout.namespace(name)
+        if entry.kustomization is not None:
+            self.path(entry.kustomization)  # a symlinked kustomization may not escape the repo
+        return entry
+
+    def dormant_notes(self) -> list[str]:
+        """One line per dormant namespace: what ``--all`` leaves out, and why."""
+        return [
+            f"{e.directory}/ is dormant ({e.reason}); not scaffolded" for e in self.layout.dormant()
+        ]
+
+    # ------------------------------------------------------------------ discovery
+    def discover(
+        self, names: Iterable[str] | None = None, *, required: Iterable[str] | None = None
+    ) -> list[Namespace]:
+        """The discovered namespaces (see :func:`scaffolder.discovery.discover_all`), found
+        once per set of arguments and kept."""
+        key: _Key = (
+            None if names is None else tuple(dict.fromkeys(names)),
+            None if required is None else frozenset(required),
+        )
+        found = self._discovered.get(key)
         if found is None:
-            raise RepoError(
-                f"{directory}/ has no kustomization.yaml",
-                hint="netpol edits the namespace's kustomization; create one first",
-            )
-        rel = directory / found.name
-        self.path(rel)  # containment check: a symlinked kustomization may not escape the repo
-        return rel
+            from scaffolder.discovery import discover_all
+
+            found = discover_all(self, key[0], required=key[1])
+            self._discovered[key] = found
+        return found
+
+    # ------------------------------------------------------------------ managed files
+    def managed_directories(self, under: PurePosixPath | None = None) -> list[PurePosixPath]:
+        """The directories of the apps directory holding a netpol answers file (rendered
+        overlays), sorted; only those at or below ``under`` when given. Found once."""
+        if self._managed is None:
+            from scaffolder.templates.managed import managed_directories
+
+            apps = self.config.apps_dir
+            found = managed_directories(self.root, apps) if self.apps_dir.is_dir() else []
+            self._managed = sorted(found)
+        if under is None:
+            return list(self._managed)
+        prefix = f"{under}/"
+        return [d for d in self._managed if d == under or str(d).startswith(prefix)]

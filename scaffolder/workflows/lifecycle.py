@@ -8,11 +8,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from scaffolder.core.errors import PathEscapeError, RepoError
+from scaffolder.core.errors import PathEscapeError, RepoError, YamlError
 from scaffolder.core.fs import relpath, repo_path
 from scaffolder.edit.plan import Plan
 from scaffolder.repo.config import CONFIG_FILE, Config, load_config, render_config
-from scaffolder.repo.repository import find_kustomization
+from scaffolder.repo.layout import scan
+from scaffolder.repo.repository import Repository
 from scaffolder.templates.managed import (
     ManagedState,
     plan_rendering,
@@ -25,21 +26,25 @@ _SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__"}
 
 
 @dataclass(frozen=True)
-class Layout:
+class DetectedLayout:
+    """Where ``netpol init`` found (or was told) the apps and components directories."""
+
     apps_dir: PurePosixPath
     components_dir: PurePosixPath
     namespaces: tuple[str, ...]
 
 
-def _namespace_dirs(directory: Path) -> list[str]:
-    return sorted(
-        c.name for c in directory.iterdir() if c.is_dir() and find_kustomization(c) is not None
-    )
+def _namespaces(root: Path, apps_dir: PurePosixPath) -> list[str]:
+    """The active namespaces of a candidate apps directory (none if it cannot be read)."""
+    try:
+        return scan(root, apps_dir).namespaces()
+    except (RepoError, YamlError, PathEscapeError):
+        return []
 
 
 def detect_layout(
     root: Path, apps_dir: str | None = None, components_dir: str | None = None
-) -> Layout:
+) -> DetectedLayout:
     """Find the Flux apps directory: given, else the ``apps`` dir with the most namespaces."""
     if apps_dir is not None:
         try:
@@ -56,9 +61,9 @@ def detect_layout(
         found: list[tuple[int, int, PurePosixPath]] = []
         for path in _walk_dirs(root, depth=4):
             if path.name == "apps":
-                count = len(_namespace_dirs(path))
+                rel = relpath(root, path)
+                count = len(_namespaces(root, rel))
                 if count:
-                    rel = relpath(root, path)
                     preferred = 0 if str(rel) == "kubernetes/apps" else 1
                     found.append((-count, preferred, rel))
         if not found:
@@ -68,7 +73,7 @@ def detect_layout(
             )
         best = min(found)[2]
     components = PurePosixPath(components_dir) if components_dir else best.parent / "components"
-    return Layout(best, components, tuple(_namespace_dirs(root / best)))
+    return DetectedLayout(best, components, tuple(_namespaces(root, best)))
 
 
 def _walk_dirs(root: Path, depth: int) -> Iterable[Path]:
@@ -103,7 +108,7 @@ def _require_directories(root: Path, directory: PurePosixPath) -> None:
 class InitResult:
     plan: Plan
     config: Config
-    layout: Layout
+    layout: DetectedLayout
     adopted: list[PurePosixPath] = field(default_factory=list)
 
 
@@ -183,16 +188,12 @@ class UpgradeResult:
     conflicts: list[PurePosixPath]
 
 
-def managed_directories(root: Path, config: Config) -> list[ManagedState]:
+def managed_states(repo: Repository) -> list[ManagedState]:
     """Every directory netpol rendered: the components plus every per-app overlay."""
+    config = repo.config
     seen: dict[PurePosixPath, ManagedState] = {}
-    for directory in (config.baseline_dir, config.default_deny_dir):
-        seen[directory] = read_state(root, directory)
-    apps = root / config.apps_dir
-    if apps.is_dir():
-        for answers in sorted(apps.rglob(ANSWERS_FILE)):
-            directory = relpath(root, answers.parent)
-            seen[directory] = read_state(root, directory)
+    for directory in (config.baseline_dir, config.default_deny_dir, *repo.managed_directories()):
+        seen[directory] = read_state(repo.root, directory)
     return list(seen.values())
 
 
@@ -215,12 +216,13 @@ def _defaults_for(template: str, config: Config) -> dict[str, Any]:
 
 
 def plan_upgrade(
-    root: Path, config: Config, *, overwrite: bool = False, engine: str = "copier"
+    repo: Repository, *, overwrite: bool = False, engine: str = "copier"
 ) -> UpgradeResult:
     """Re-render every managed directory with its recorded answers and the current templates."""
+    root, config = repo.root, repo.config
     plan = Plan()
     managed, adopted, conflicts = [], [], []
-    for state in managed_directories(root, config):
+    for state in managed_states(repo):
         template = _template_for(state, config)
         if template is None or template not in (BASELINE, DEFAULT_DENY, OVERLAY):
             plan.warnings.append(f"{state.directory}/{ANSWERS_FILE}: unknown template; skipped")

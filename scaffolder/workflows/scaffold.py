@@ -30,11 +30,11 @@ from scaffolder.edit.edits import add_text_edit
 from scaffolder.edit.kustomization import Op, normalize_entry, relative_entry
 from scaffolder.edit.plan import Plan
 from scaffolder.repo.config import Config
+from scaffolder.repo.layout import find_kustomization
 from scaffolder.repo.model import App, CnpgCluster, Namespace, Port
-from scaffolder.repo.repository import Repo, find_kustomization, validate_namespace_name
+from scaffolder.repo.repository import Repository
 from scaffolder.templates.managed import (
     ManagedState,
-    managed_directories,
     plan_rendering,
     read_state,
     require_no_conflicts,
@@ -218,7 +218,7 @@ class ScaffoldResult:
 
 
 def select_namespaces(
-    repo: Repo, names: Iterable[str], all_: bool, include_out_of_scope: bool = False
+    repo: Repository, names: Iterable[str], all_: bool, include_out_of_scope: bool = False
 ) -> list[str]:
     """Validate the requested namespaces (or every in-scope one with ``--all``)."""
     names = list(dict.fromkeys(names))
@@ -234,8 +234,7 @@ def select_namespaces(
     if not names:
         raise NetpolError("no namespace given", hint="name one or more namespaces, or pass --all")
     for name in names:
-        validate_namespace_name(name)
-        repo.namespace_kustomization(name)
+        repo.namespace(name)  # why not, when it is no active namespace
         if name in repo.config.out_of_scope and not include_out_of_scope:
             raise RepoError(
                 f"namespace {name!r} is out of scope (netpol.yaml out_of_scope)",
@@ -282,18 +281,20 @@ def _gateway_target_ports(
 Overlays = dict[PurePosixPath, tuple[PurePosixPath, dict[str, Any]]]
 
 
-def recorded_overlays(root: Path, ns_directory: PurePosixPath) -> dict[PurePosixPath, ManagedState]:
+def recorded_overlays(
+    repo: Repository, ns_directory: PurePosixPath
+) -> dict[PurePosixPath, ManagedState]:
     """Every directory under a namespace that holds a rendered namespace-overlay."""
     return {
-        directory: read_state(root, directory)
-        for directory in sorted(managed_directories(root, ns_directory))
+        directory: read_state(repo.root, directory)
+        for directory in repo.managed_directories(ns_directory)
     }
 
 
 class _Scaffolder:
     def __init__(
         self,
-        repo: Repo,
+        repo: Repository,
         namespaces: dict[str, Namespace],
         opts: ScaffoldOptions,
         removals: dict[PurePosixPath, list[FqdnAllow]] | None = None,
@@ -322,7 +323,7 @@ class _Scaffolder:
             return self.plan, result
         for warning in ns.warnings:
             self.plan.warnings.append(f"{ns.name}: {warning}")
-        states = self.states = recorded_overlays(self.repo.root, ns.directory)
+        states = self.states = recorded_overlays(self.repo, ns.directory)
         ours = {d / name for d, state in states.items() for name in state.digests}
         recorded = {d: state for d, state in states.items() if state.template == OVERLAY}
         foreign_names = {
@@ -712,16 +713,13 @@ def _warm_caches() -> None:
     validate_text(render(OVERLAY, probe).files[PurePosixPath(OVERLAY_FILE)].decode(), "probe")
 
 
-def plan_scaffold(repo: Repo, names: list[str], opts: ScaffoldOptions) -> ScaffoldResult:
+def plan_scaffold(repo: Repository, names: list[str], opts: ScaffoldOptions) -> ScaffoldResult:
     """Discover the repository and plan the scaffolding of ``names``."""
     from scaffolder.core.parallel import MIN_ITEMS_PER_JOB, map_chunked
-    from scaffolder.discovery.legacy import discover_all
 
     if opts.fqdn_style not in ("entity", "fqdn"):
         raise NetpolError(f"unknown FQDN style {opts.fqdn_style!r}", hint="use entity or fqdn")
-    discovered = {
-        ns.name: ns for ns in discover_all(repo.root, repo.config.apps_dir, required=names)
-    }
+    discovered = {ns.name: ns for ns in repo.discover(required=names)}
     missing = [name for name in names if name not in discovered]
     if missing:
         raise RepoError(f"namespace {missing[0]!r} was not found by discovery")
@@ -737,6 +735,7 @@ def plan_scaffold(repo: Repo, names: list[str], opts: ScaffoldOptions) -> Scaffo
         enable_render_memo()
     if len(names) >= 2 * MIN_ITEMS_PER_JOB:
         _warm_caches()  # once, before workers fork, instead of once per worker
+    repo.managed_directories()  # found once, before workers fork
     plan = Plan()
     results = []
 
@@ -751,7 +750,7 @@ def plan_scaffold(repo: Repo, names: list[str], opts: ScaffoldOptions) -> Scaffo
 
 
 def _check_targets(
-    repo: Repo, selected: list[Namespace], opts: ScaffoldOptions
+    repo: Repository, selected: list[Namespace], opts: ScaffoldOptions
 ) -> dict[str, dict[PurePosixPath, ManagedState]]:
     """Every ``APP=`` of --allow-fqdn/--remove-fqdn names an app of the given namespaces.
 
@@ -765,7 +764,7 @@ def _check_targets(
 
     def overlays_of(ns: Namespace) -> dict[PurePosixPath, ManagedState]:
         if ns.name not in recorded:
-            found = recorded_overlays(repo.root, ns.directory)
+            found = recorded_overlays(repo, ns.directory)
             recorded[ns.name] = {d: s for d, s in found.items() if s.template == OVERLAY}
         return recorded[ns.name]
 

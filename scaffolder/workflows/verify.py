@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 
 from scaffolder.core.errors import NetpolError
 from scaffolder.edit.plan import Plan
-from scaffolder.repo.repository import KUSTOMIZATION_NAMES
+from scaffolder.repo.layout import KUSTOMIZATION_NAMES
 
 
 def kubectl_available() -> bool:

@@ -1,0 +1,241 @@
+"""HelmReleases: the app a release deploys, its pod selector, ports and routes.
+
+*bjw-s app-template* HelmReleases (``chart.spec.chart: app-template`` or a ``chartRef``
+named ``app-template`` / to an OCIRepository whose URL ends in ``app-template``, or any
+``chartRef`` release whose values have ``controllers:``): the chart labels every pod of
+the release ``app.kubernetes.io/name: <name>`` and ``app.kubernetes.io/instance:
+<release>`` where ``<name>`` is ``global.nameOverride`` (or a top-level ``nameOverride``)
+and defaults to the release name. The app selector is ``{app.kubernetes.io/name: <name>}``,
+plus ``app.kubernetes.io/instance`` when a ``nameOverride`` makes the name differ from the
+release (two releases could then share the name). ``app.kubernetes.io/controller`` is
+never added: one App covers every controller of its release (a worker controller needs
+the same database egress as the web one), so selecting by name is both sufficient and
+the least surprising. ``fullnameOverride`` only changes resource (Service) names and is
+used to match HTTPRoute backendRefs. Ports come from ``service.<id>.ports.<name>``:
+``port``, ``targetPort`` (defaults to ``port``), ``protocol`` (HTTP/HTTPS/TCP -> TCP);
+``type: LoadBalancer`` services also fill ``load_balancer_ports``; ``route.<id>.parentRefs``
+fill ``routes``. Disabled (``enabled: false``) controllers, services, ports and routes are
+skipped.
+
+Other charts: selector ``{app.kubernetes.io/name: <nameOverride or chart name>,
+app.kubernetes.io/instance: <release>}`` (the Helm convention). Ports are not guessed
+from chart values, except for a few charts with a fixed Service -> pod mapping
+(``_KNOWN_CHART_PORTS``: grafana 80 -> 3000, oauth2-proxy 80 -> 4180, honouring their
+value overrides); otherwise they come from plain Services in the repo, if any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import PurePosixPath
+from typing import Any
+
+from scaffolder.discovery.drafts import INSTANCE_LABEL, NAME_LABEL, Draft
+from scaffolder.discovery.reader import (
+    AppDir,
+    as_int,
+    as_list,
+    as_map,
+    as_str,
+    collect_strings,
+    enabled,
+)
+from scaffolder.discovery.routes import routes_from_values
+from scaffolder.discovery.workloads import service_port
+from scaffolder.repo.model import Port
+
+
+def _release_name(doc: Mapping[str, Any]) -> str:
+    spec = as_map(doc.get("spec"))
+    name = str(as_map(doc.get("metadata")).get("name"))
+    explicit = as_str(spec.get("releaseName"))
+    if explicit:
+        return explicit
+    target = as_str(spec.get("targetNamespace"))
+    return f"{target}-{name}" if target else name
+
+
+def _chart(
+    spec: Mapping[str, Any], sources: Mapping[str, Mapping[str, Any]]
+) -> tuple[str | None, bool]:
+    """(chart name, referenced via chartRef)."""
+    chart = as_str(as_map(as_map(spec.get("chart")).get("spec")).get("chart"))
+    if chart:
+        return chart.rsplit("/", 1)[-1], False
+    ref = as_map(spec.get("chartRef"))
+    ref_name = as_str(ref.get("name"))
+    if ref_name is None:
+        return None, False
+    url = (
+        as_str(sources.get(ref_name, {}).get("url"))
+        if ref.get("kind", "OCIRepository") == "OCIRepository"
+        else None
+    )
+    if url:
+        return url.rstrip("/").rsplit("/", 1)[-1], True
+    return ref_name, True
+
+
+def _override(values: Mapping[str, Any], key: str) -> str | None:
+    value = as_str(as_map(values.get("global")).get(key)) or as_str(values.get(key))
+    return value if value and "{{" not in value else None
+
+
+def _images(values: Any) -> Iterator[str]:
+    """Image references in chart values: ``image: str`` or ``image: {repository: ...}``."""
+    stack = [values]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key == "image":
+                    if isinstance(value, str):
+                        yield value
+                    elif isinstance(value, dict) and isinstance(value.get("repository"), str):
+                        yield value["repository"]
+                stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def read_helm_release(
+    doc: dict[str, Any],
+    file: PurePosixPath,
+    app_dir: AppDir,
+    sources: Mapping[str, Mapping[str, Any]],
+    warnings: list[str],
+) -> Draft | None:
+    metadata = as_map(doc.get("metadata"))
+    name = as_str(metadata.get("name"))
+    if name is None:
+        warnings.append(f"{file}: HelmRelease without metadata.name; skipped")
+        return None
+    spec = as_map(doc.get("spec"))
+    values = spec.get("values")
+    if values is not None and not isinstance(values, dict):
+        warnings.append(f"{file}: HelmRelease {name}: spec.values is not a mapping; skipped")
+        return None
+    values = values or {}
+    release = _release_name(doc)
+    chart, via_ref = _chart(spec, sources)
+    app_template = chart == "app-template" or (
+        via_ref and isinstance(values.get("controllers"), dict)
+    )
+    namespace = (
+        as_str(spec.get("targetNamespace"))
+        or as_str(metadata.get("namespace"))
+        or app_dir.namespace
+    )
+    name_override = _override(values, "nameOverride")
+    fullname_override = _override(values, "fullnameOverride")
+    draft = Draft(
+        name=name,
+        namespace=namespace,
+        source_kind="HelmRelease",
+        directory=app_dir.directory,
+        kustomization=app_dir.kustomization,
+        file=file,
+        selector={},
+        pod_labels={},
+        flux_kustomization=app_dir.flux_kustomization,
+    )
+    images = list(_images(values))
+    draft.oauth2 = chart == "oauth2-proxy" or any("oauth2-proxy" in image for image in images)
+    collect_strings(values, draft.strings)
+    if app_template:
+        label = name_override or release
+        draft.selector = {NAME_LABEL: label}
+        if label != release:
+            draft.selector[INSTANCE_LABEL] = release
+        draft.pod_labels = {NAME_LABEL: label, INSTANCE_LABEL: release}
+        fullname = fullname_override or (release if label in release else f"{release}-{label}")
+        _app_template(values, draft, fullname, file, warnings)
+    else:
+        label = name_override or chart or release
+        draft.selector = {NAME_LABEL: label, INSTANCE_LABEL: release}
+        draft.pod_labels = dict(draft.selector)
+        draft.service_names.update(
+            n
+            for n in (
+                release,
+                label,
+                fullname_override,
+                f"{release}-{label}",
+                as_str(as_map(values.get("service")).get("name")),
+            )
+            if n
+        )
+        routes_from_values(values, draft)
+        _known_chart_ports(chart, values, draft)
+    draft.service_names.update({name, release})
+    return draft
+
+
+# Charts whose Service -> container port mapping is fixed by the chart: (values path of
+# the Service port, its default, values path of the container port, its default).
+_KNOWN_CHART_PORTS: dict[str, tuple[tuple[str, ...], int, tuple[str, ...], int]] = {
+    "grafana": (("service", "port"), 80, ("service", "targetPort"), 3000),
+    "oauth2-proxy": (("service", "portNumber"), 80, ("containerPort",), 4180),
+}
+
+
+def _known_chart_ports(chart: str | None, values: Mapping[str, Any], draft: Draft) -> None:
+    """The ``http`` port of a few well-known charts (their defaults, or the values' overrides)."""
+    known = _KNOWN_CHART_PORTS.get(chart or "")
+    if known is None:
+        return
+    port_path, port_default, target_path, target_default = known
+
+    def lookup(path: tuple[str, ...], default: int) -> int:
+        node: Any = values
+        for key in path:
+            node = as_map(node).get(key)
+        return as_int(node) or default
+
+    draft.add_port(
+        Port(lookup(port_path, port_default), lookup(target_path, target_default), "TCP", "http"),
+        False,
+    )
+
+
+def _app_template(
+    values: Mapping[str, Any],
+    draft: Draft,
+    fullname: str,
+    file: PurePosixPath,
+    warnings: list[str],
+) -> None:
+    controllers = {
+        str(cid): c
+        for cid, c in as_map(values.get("controllers")).items()
+        if isinstance(c, dict) and enabled(c)
+    }
+    draft.controllers = frozenset(controllers)
+    for controller in controllers.values():
+        for group in ("containers", "initContainers"):
+            for container in as_map(controller.get(group)).values():
+                for port in as_list(as_map(container).get("ports")):
+                    port_map = as_map(port)
+                    number = as_int(port_map.get("containerPort"))
+                    if isinstance(port_map.get("name"), str) and number is not None:
+                        draft.container_ports[port_map["name"]] = number
+    services = {
+        str(sid): s
+        for sid, s in as_map(values.get("service")).items()
+        if isinstance(s, dict) and enabled(s)
+    }
+    draft.service_names.add(fullname)
+    for sid, service in services.items():
+        draft.service_names.add(f"{fullname}-{sid}")
+        suffix = as_str(service.get("nameOverride")) or as_str(service.get("suffix"))
+        if suffix:
+            draft.service_names.add(f"{fullname}-{suffix}")
+        load_balancer = service.get("type") == "LoadBalancer"
+        for port_name, port in as_map(service.get("ports")).items():
+            if not isinstance(port, dict) or not enabled(port):
+                continue
+            where = f"{file}: {draft.name}: service.{sid}.ports.{port_name}"
+            resolved = service_port(port, str(port_name), draft.container_ports, where, warnings)
+            if resolved is not None:
+                draft.add_port(resolved, load_balancer)
+    routes_from_values(values, draft)

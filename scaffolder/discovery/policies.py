@@ -1,0 +1,91 @@
+"""The network policies a namespace already has: every CiliumNetworkPolicy,
+CiliumClusterwideNetworkPolicy and NetworkPolicy in a YAML file under the namespace
+directory (and under app directories that live elsewhere).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+
+from scaffolder.core.errors import YamlError
+from scaffolder.core.yamlio import read_text
+from scaffolder.discovery.reader import Reader
+from scaffolder.policy import is_policy_document, policies_in_documents, to_ref
+from scaffolder.repo.model import App, Namespace, PolicyRef
+
+
+# -- policies --------------------------------------------------------------------
+def collect_policies(
+    reader: Reader,
+    ns: Namespace,
+    apps: list[App],
+    app_directories: list[PurePosixPath],
+    k8s_namespace: str,
+) -> None:
+    elsewhere = (d for d in app_directories if d != ns.directory and ns.directory not in d.parents)
+    roots = [ns.directory, *sorted(elsewhere)]
+    seen: set[str] = set()
+    found: list[PolicyRef] = []
+    for directory in roots:
+        for rel_text, absolute_text in reader.walk_yaml_text(directory):
+            if rel_text in seen:
+                continue
+            seen.add(rel_text)
+            cached = reader.cache.get(rel_text)
+            if isinstance(cached, list) and not any(map(is_policy_document, cached)):
+                continue  # read with the app: no policy in it
+            rel = PurePosixPath(rel_text)
+            absolute = Path(absolute_text)
+            if cached is None:
+                if reader.inside(rel) is None:
+                    ns.warnings.append(f"{rel}: resolves outside the repository; skipped")
+                    continue
+                try:
+                    text = read_text(absolute)
+                except YamlError as exc:
+                    ns.warnings.append(f"{rel}: {exc.problem}; skipped")
+                    continue
+                if "NetworkPolicy" not in text:
+                    continue
+                try:
+                    docs = reader.docs(rel, absolute)
+                except YamlError:
+                    ns.warnings.append(f"{rel}: not valid YAML; policies in it ignored")
+                    continue
+            elif isinstance(cached, str):
+                continue  # already warned when the app was read
+            else:
+                docs = cached
+            try:
+                policies = policies_in_documents(docs, rel)
+            except YamlError as exc:
+                ns.warnings.append(f"{rel}: {exc.problem}; policies in it ignored")
+                continue
+            for policy in policies:
+                ref = to_ref(policy)
+                if ref.namespace is None and not policy.clusterwide:
+                    owner = _owner(rel, apps)
+                    ref = replace(ref, namespace=owner.namespace if owner else k8s_namespace)
+                found.append(ref)
+    found.sort(key=lambda p: str(p.path))  # stable: document order within a file
+    ns.policies = found
+    for app in apps:
+        app.existing_policies = tuple(p for p in found if under(p.path, app.directory))
+
+
+def under(path: PurePosixPath, directory: PurePosixPath) -> bool:
+    """``path.is_relative_to(directory)`` for repo-relative paths, without pathlib's cost."""
+    text, prefix = str(path), str(directory)
+    return prefix == "." or text == prefix or text.startswith(prefix + "/")
+
+
+def _owner(rel: PurePosixPath, apps: Iterable[App]) -> App | None:
+    best: App | None = None
+    for app in apps:
+        if under(rel, app.directory) and (
+            best is None or len(app.directory.parts) > len(best.directory.parts)
+        ):
+            best = app
+    return best
