@@ -19,7 +19,8 @@ from scaffolder.core.fs import relpath
 from scaffolder.core.yamlio import load_documents, parse_documents, read_text
 from scaffolder.repo.model import PolicyRef
 
-POLICY_KINDS = frozenset({"CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "NetworkPolicy"})
+CILIUM_KINDS = frozenset({"CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"})
+POLICY_KINDS = CILIUM_KINDS | {"NetworkPolicy"}
 CLUSTERWIDE_KINDS = frozenset({"CiliumClusterwideNetworkPolicy"})
 _API_GROUPS = {
     "CiliumNetworkPolicy": "cilium.io",
