@@ -3,7 +3,7 @@ schema (:mod:`scaffolder.policy.schema`) accepts it.
 
 Written on the typed model (:mod:`scaffolder.policy.model`), each check yields
 :class:`~scaffolder.core.diagnostics.Diagnostic` values with a stable code: they become lint
-rules of ``netpol check``. The message starts with the field path, as the schema's do
+rules of the planned check command. The message starts with the field path, as the schema's do
 (``spec.egress[0]: ...``); line and column come from the node's position when the policy
 was parsed from text (:func:`scaffolder.policy.parse.parse_policies`).
 
@@ -24,7 +24,7 @@ from scaffolder.core.diagnostics import Diagnostic, Severity
 from scaffolder.policy.document import CILIUM_KINDS
 from scaffolder.policy.model import PeerRule, Position, TypedPolicy
 
-# Stable codes: lint rule ids (SARIF ruleId) once ``netpol check`` lands. Never renumber.
+# Stable codes: lint rule ids (SARIF ruleId) once the check command lands. Never renumber.
 SPEC_REQUIRED = "NP101"
 INVALID_PORT = "NP102"
 MIXED_PEERS = "NP103"
