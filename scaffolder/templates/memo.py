@@ -42,7 +42,10 @@ def _fingerprint(template: str) -> str:
     import jinja2
 
     filters = importlib.import_module("jinja2_ansible_filters.core_filters")
-    digest = hashlib.sha256(f"{sys.version}|{jinja2.__version__}".encode())
+    from scaffolder.core.versioning import WRITTEN_BY
+
+    # WRITTEN_BY: the answers file records it, so a new netpol minor renders differently.
+    digest = hashlib.sha256(f"{sys.version}|{jinja2.__version__}|{WRITTEN_BY}".encode())
     digest.update(Path(filters.__file__ or "").read_bytes())  # the filters' code
     for module in (fast, rendering):  # the engine's code
         digest.update(Path(module.__file__ or "").read_bytes())

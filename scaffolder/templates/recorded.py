@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from scaffolder.templates.rendering import DIGESTS_KEY
+from scaffolder.core.errors import RenderError
+from scaffolder.core.versioning import newer_than_running, too_new
+from scaffolder.templates.rendering import DIGESTS_KEY, VERSION_KEY
 
 
 @dataclass(frozen=True)
@@ -20,13 +22,18 @@ class Recorded:
 
 
 def read_recorded(answers_text: str, source: str) -> Recorded:
-    """Parse a rendered answers file."""
+    """Parse a rendered answers file; refuse one a newer netpol rendered (an older one
+    is read as it is: its answers mean the same, and the next render records this
+    netpol's version)."""
     data = _parse_answers_fast(answers_text)
     if data is None:
         from scaffolder.core.yamlio import parse_documents
 
         docs = parse_documents(answers_text, source)
         data = docs[0] if docs and isinstance(docs[0], dict) else {}
+    written_by = data.get(VERSION_KEY)
+    if newer_than_running(written_by):
+        raise RenderError(too_new(source, written_by))
     digests = data.get(DIGESTS_KEY) or {}
     src = str(data.get("_src_path", ""))
     template = src.removeprefix("netpol:") if src.startswith("netpol:") else None

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from scaffolder.core.errors import RenderError
+from scaffolder.core.versioning import WRITTEN_BY
 
 ANSWERS_FILE = ".netpol-answers.yaml"
 DIGESTS_KEY = "_netpol_files"
+VERSION_KEY = "_netpol_version"  # MAJOR.MINOR of the netpol that rendered the files
 TEMPLATE_SUFFIX = ".jinja"
 BASELINE = "network-policy/baseline"
 DEFAULT_DENY = "network-policy/default-deny"
@@ -53,7 +55,8 @@ class Rendering:
 
 
 def _with_digests(template: str, files: dict[PurePosixPath, bytes]) -> Rendering:
-    """Append the digest block to the answers file (the last thing written)."""
+    """Append the netpol version and the digest block to the answers file (the last
+    thing written)."""
     rendering = Rendering(template, dict(files))
     answers = PurePosixPath(ANSWERS_FILE)
     if answers not in files:
@@ -61,6 +64,7 @@ def _with_digests(template: str, files: dict[PurePosixPath, bytes]) -> Rendering
     text = files[answers].decode("utf-8")
     if not text.endswith("\n"):
         text += "\n"
+    text += f'{VERSION_KEY}: "{WRITTEN_BY}"\n'
     text += "# sha256 of each file as netpol rendered it: 'netpol upgrade' uses them to spot local edits.\n"
     text += f"{DIGESTS_KEY}:\n"
     text += "".join(f"  {path}: {digest}\n" for path, digest in rendering.digests.items())
