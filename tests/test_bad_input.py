@@ -142,7 +142,8 @@ CLI_CASES = [
     _config(
         "config-version",
         "version: 2\n",
-        "version: 2 is not a supported version: this netpol reads version 1",
+        "was written by a newer netpol (config version 2; this is netpol 0.1, which reads "
+        "version 1): upgrade netpol (pip install -U netpol)",
     ),
     _config("config-no-version", "mode: audit\n", "missing key 'version'; add 'version: 1'"),
     _config(

@@ -52,7 +52,7 @@ def test_custom_values_round_trip(tmp_path: Path) -> None:
         ),
         ("version: 1\nmode: yolo\n", "mode: 'yolo' is not a valid mode (audit or enforce)"),
         ("version: 1\nmode:\n", "mode: an empty value is not a valid mode"),
-        ("version: 2\n", "version: 2 is not a supported version: this netpol reads version 1"),
+        ("version: 2\n", "was written by a newer netpol (config version 2; this is netpol"),
         ("mode: audit\n", "missing key 'version'; add 'version: 1'"),
         ("version: 1\nappsdir: x\n", "unknown key 'appsdir' (did you mean 'apps_dir'?)"),
         (

@@ -17,7 +17,7 @@ from benchmarks.generate import generate
 from scaffolder.core import parallel, yamlio
 from scaffolder.core.yamlio import _fast_loader, parse_documents, parse_documents_fast
 from scaffolder.discovery import assemble as discovery
-from scaffolder.templates import render as render_module
+from scaffolder.templates import memo as render_module
 from scaffolder.templates.render import (
     ANSWERS_FILE,
     OVERLAY,

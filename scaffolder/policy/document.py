@@ -16,7 +16,8 @@ from typing import Any
 from scaffolder.core.errors import YamlError
 from scaffolder.repo.model import PolicyRef
 
-POLICY_KINDS = frozenset({"CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "NetworkPolicy"})
+CILIUM_KINDS = frozenset({"CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"})
+POLICY_KINDS = CILIUM_KINDS | {"NetworkPolicy"}
 CLUSTERWIDE_KINDS = frozenset({"CiliumClusterwideNetworkPolicy"})
 _API_GROUPS = {
     "CiliumNetworkPolicy": "cilium.io",

@@ -3,7 +3,8 @@
 CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy and Kubernetes NetworkPolicy all parse
 into the same dataclasses (:mod:`scaffolder.policy.parse`). Every node carries a
 :class:`Position` (file, 1-based line and column of the YAML node it came from), so a
-diagnostic can point at the exact rule, peer or port.
+diagnostic can point at the exact rule, peer or port, and ``at``, the node's field path
+(``spec.egress[0].toPorts[1]``) as the CRD schema names it.
 
 Field names follow Cilium's API (``pkg/policy/api``); values are normalised only where
 the meaning is certain (ports are strings as in the CRD, protocols upper-case, a missing
@@ -87,6 +88,7 @@ class PortProtocol:
     end_port: int | None = None
     protocol: str = "ANY"
     pos: Position | None = field(default=None, compare=False)
+    at: str = field(default="", compare=False)  # field path: spec.egress[0].toPorts[0].ports[0]
 
     @property
     def number(self) -> int | None:
@@ -111,6 +113,7 @@ class PortRule:
     l7: Mapping[str, Any] = field(default_factory=dict)  # http, kafka, l7proto...: untyped
     server_names: tuple[str, ...] = ()
     pos: Position | None = field(default=None, compare=False)
+    at: str = field(default="", compare=False)
 
     @property
     def has_dns_rule(self) -> bool:
@@ -125,6 +128,7 @@ class CidrRule:
     except_: tuple[str, ...] = ()
     group_ref: str | None = None
     pos: Position | None = field(default=None, compare=False)
+    from_set: bool = field(default=False, compare=False)  # a ``*CIDRSet`` entry
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,7 @@ class PeerRule:
     ports: tuple[PortRule, ...] = ()
     icmps: tuple[IcmpField, ...] = ()
     pos: Position | None = field(default=None, compare=False)
+    at: str = field(default="", compare=False)  # field path: spec.egress[0]
 
     @property
     def has_peer(self) -> bool:
@@ -207,6 +212,7 @@ class Rule:
     # NetworkPolicy's policyTypes, or for Cilium the directions the rule has a section for.
     directions: frozenset[str] = frozenset()
     pos: Position | None = field(default=None, compare=False)
+    at: str = field(default="", compare=False)  # field path: spec or specs[1]
 
     @property
     def rules(self) -> tuple[PeerRule, ...]:
@@ -224,7 +230,7 @@ class TypedPolicy:
     path: PurePosixPath
     doc_index: int
     rules: tuple[Rule, ...]
-    pos: Position
+    pos: Position | None  # None only for policies typed from already-parsed data
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -44,7 +44,7 @@ class _Node:
         self.path = path
 
     @property
-    def pos(self) -> Position:
+    def pos(self) -> Position | None:
         mark = self.node.start_mark
         return Position(self.path, mark.line + 1, mark.column + 1)
 
@@ -52,31 +52,35 @@ class _Node:
     def kind(self) -> str:
         return str(self.node.id)  # scalar | sequence | mapping
 
+    def _child(self, node: Any) -> _Node:
+        return _Node(node, self.path)
+
     def get(self, key: str) -> _Node | None:
         if self.kind != "mapping":
             return None
         for k, v in self.node.value:
             if k.id == "scalar" and k.value == key:
-                return _Node(v, self.path)
+                return self._child(v)
         return None
 
     def items(self) -> Iterator[tuple[str, _Node]]:
         if self.kind == "mapping":
             for k, v in self.node.value:
                 if k.id == "scalar":
-                    yield str(k.value), _Node(v, self.path)
+                    yield str(k.value), self._child(v)
+
+    def elements(self) -> list[_Node]:
+        return [self._child(item) for item in self.node.value] if self.kind == "sequence" else []
 
     def seq(self, key: str) -> list[_Node]:
         child = self.get(key)
-        if child is None or child.kind != "sequence":
-            return []
-        return [_Node(item, self.path) for item in child.node.value]
+        return [] if child is None else child.elements()
 
     def text(self, key: str) -> str | None:
         child = self.get(key)
         if child is None or child.kind != "scalar" or child.is_null:
             return None
-        return str(child.node.value)
+        return child.text_value
 
     @property
     def is_scalar(self) -> bool:
@@ -97,9 +101,9 @@ class _Node:
     def data(self) -> Any:
         """Plain Python data of this node (scalars resolved by their YAML tag)."""
         if self.kind == "mapping":
-            return {str(k.value): _Node(v, self.path).data() for k, v in self.node.value}
+            return {str(k.value): self._child(v).data() for k, v in self.node.value}
         if self.kind == "sequence":
-            return [_Node(item, self.path).data() for item in self.node.value]
+            return [self._child(item).data() for item in self.node.value]
         tag, value = self.node.tag, self.node.value
         if tag.endswith(":null"):
             return None
@@ -118,11 +122,72 @@ class _Node:
         return value
 
 
+class _DataNode(_Node):
+    """The same accessors over already-parsed data (dicts, lists, scalars): no positions.
+    (Mappings must be ``dict``: what every netpol loader returns; much faster than
+    ``isinstance(x, Mapping)``.)
+
+    Lets the checks run on documents a caller has parsed already (the validators' fast
+    path) without composing the text again.
+    """
+
+    __slots__ = ()
+
+    @property
+    def pos(self) -> Position | None:
+        return None
+
+    @property
+    def kind(self) -> str:
+        node = self.node
+        if isinstance(node, dict):
+            return "mapping"
+        return "sequence" if isinstance(node, list) else "scalar"
+
+    def _child(self, node: Any) -> _Node:
+        return _DataNode(node, self.path)
+
+    def get(self, key: str) -> _Node | None:
+        node = self.node
+        if not isinstance(node, dict) or key not in node:
+            return None
+        return _DataNode(node[key], self.path)
+
+    def items(self) -> Iterator[tuple[str, _Node]]:
+        if isinstance(self.node, dict):
+            for k, v in self.node.items():
+                if isinstance(k, str):
+                    yield k, _DataNode(v, self.path)
+
+    def elements(self) -> list[_Node]:
+        if not isinstance(self.node, list):
+            return []
+        return [_DataNode(item, self.path) for item in self.node]
+
+    @property
+    def is_null(self) -> bool:
+        return self.node is None
+
+    @property
+    def text_value(self) -> str:
+        value = self.node
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    def data(self) -> Any:
+        return self.node
+
+
 def _strings(node: _Node | None) -> tuple[str, ...]:
     if node is None or node.kind != "sequence":
         return ()
     return tuple(
-        str(item.value) for item in node.node.value if item.id == "scalar" and item.value != ""
+        text
+        for item in node.elements()
+        if item.kind == "scalar" and (text := item.text_value) != ""
     )
 
 
@@ -146,9 +211,9 @@ def _selectors(nodes: list[_Node]) -> tuple[Selector, ...]:
     return tuple(s for s in (_selector(n) for n in nodes) if s is not None)
 
 
-def _port_rule(node: _Node) -> PortRule:
+def _port_rule(node: _Node, at: str) -> PortRule:
     ports = []
-    for p in node.seq("ports"):
+    for j, p in enumerate(node.seq("ports")):
         end = p.text("endPort")
         ports.append(
             PortProtocol(
@@ -156,6 +221,7 @@ def _port_rule(node: _Node) -> PortRule:
                 end_port=int(end) if end and end.isdigit() else None,
                 protocol=(p.text("protocol") or "ANY").upper(),
                 pos=p.pos,
+                at=f"{at}.ports[{j}]",
             )
         )
     rules = node.get("rules")
@@ -166,14 +232,18 @@ def _port_rule(node: _Node) -> PortRule:
             DnsRule(d.text("matchName"), d.text("matchPattern"), d.pos) for d in rules.seq("dns")
         )
         l7 = {k: v.data() for k, v in rules.items() if k != "dns"}
-    return PortRule(tuple(ports), dns, l7, _strings(node.get("serverNames")), node.pos)
+    return PortRule(tuple(ports), dns, l7, _strings(node.get("serverNames")), node.pos, at)
 
 
 def _cidrs(node: _Node, plain: str, sets: str) -> tuple[CidrRule, ...]:
     out = [CidrRule(item.text_value, pos=item.pos) for item in node.seq(plain) if item.is_scalar]
     out.extend(
         CidrRule(
-            entry.text("cidr"), _strings(entry.get("except")), entry.text("cidrGroupRef"), entry.pos
+            entry.text("cidr"),
+            _strings(entry.get("except")),
+            entry.text("cidrGroupRef"),
+            entry.pos,
+            from_set=True,
         )
         for entry in node.seq(sets)
     )
@@ -188,7 +258,7 @@ def _icmps(node: _Node) -> tuple[IcmpField, ...]:
     )
 
 
-def _peer_rule(node: _Node, direction: str, deny: bool) -> PeerRule:
+def _peer_rule(node: _Node, direction: str, deny: bool, at: str) -> PeerRule:
     side = "from" if direction == "ingress" else "to"
     return PeerRule(
         direction=direction,
@@ -206,17 +276,18 @@ def _peer_rule(node: _Node, direction: str, deny: bool) -> PeerRule:
         nodes=_selectors(node.seq(f"{side}Nodes")),
         services=tuple(s.data() for s in node.seq("toServices")) if direction == "egress" else (),
         groups=tuple(g.data() for g in node.seq(f"{side}Groups")),
-        ports=tuple(_port_rule(p) for p in node.seq("toPorts")),
+        ports=tuple(_port_rule(p, f"{at}.toPorts[{i}]") for i, p in enumerate(node.seq("toPorts"))),
         icmps=_icmps(node),
         pos=node.pos,
+        at=at,
     )
 
 
-def _cilium_rule(node: _Node) -> Rule:
+def _cilium_rule(node: _Node, at: str) -> Rule:
     sections = {
         key: tuple(
-            _peer_rule(r, direction, deny)
-            for r in node.seq(key)
+            _peer_rule(r, direction, deny, f"{at}.{key}[{i}]")
+            for i, r in enumerate(node.seq(key))
             if r.kind == "mapping" or (r.kind == "scalar" and r.is_null)
         )
         for key, direction, deny in (
@@ -251,6 +322,7 @@ def _cilium_rule(node: _Node) -> Rule:
         description=node.text("description"),
         directions=directions,
         pos=node.pos,
+        at=at,
     )
 
 
@@ -352,21 +424,38 @@ def parse_policies(text: str, path: PurePosixPath | str) -> list[TypedPolicy]:
         data = doc.data()
         position = index
         index += 1
-        if not is_policy_document(data):
-            continue
-        metadata = doc.get("metadata")
-        name = metadata.text("name") if metadata is not None else None
-        if not name:
-            raise YamlError(str(where), f"{data['kind']} has no metadata.name", line=doc.pos.line)
-        kind = str(data["kind"])
-        namespace = metadata.text("namespace") if metadata is not None else None
-        if kind == "CiliumClusterwideNetworkPolicy":
-            namespace = None
-        if kind == "NetworkPolicy":
-            spec = doc.get("spec")
-            rules: tuple[Rule, ...] = (_k8s_spec(spec, namespace),) if spec is not None else ()
-        else:
-            specs = [doc.get("spec"), *doc.seq("specs")]
-            rules = tuple(_cilium_rule(s) for s in specs if s is not None and s.kind == "mapping")
-        policies.append(TypedPolicy(kind, name, namespace, where, position, rules, doc.pos, data))
+        if is_policy_document(data):
+            policies.append(_typed(doc, data, where, position, strict=True))
     return policies
+
+
+def policy_from_data(doc: Any, path: PurePosixPath | str, index: int = 0) -> TypedPolicy | None:
+    """``doc`` (one already-parsed document) typed, without positions; ``None`` if it is not
+    a policy. Lenient: a policy without a name gets ``""`` (the schema check reports it)."""
+    if not isinstance(doc, dict) or not is_policy_document(doc):
+        return None
+    where = path if isinstance(path, PurePosixPath) else PurePosixPath(path)
+    return _typed(_DataNode(doc, where), doc, where, index, False)
+
+
+def _typed(doc: _Node, data: Any, where: PurePosixPath, index: int, strict: bool) -> TypedPolicy:
+    metadata = doc.get("metadata")
+    name = metadata.text("name") if metadata is not None else None
+    if not name and strict:
+        pos = doc.pos
+        line = pos.line if pos is not None else None
+        raise YamlError(str(where), f"{data['kind']} has no metadata.name", line=line)
+    kind = str(data["kind"])
+    namespace = metadata.text("namespace") if metadata is not None else None
+    if kind == "CiliumClusterwideNetworkPolicy":
+        namespace = None
+    if kind == "NetworkPolicy":
+        spec = doc.get("spec")
+        rules: tuple[Rule, ...] = (_k8s_spec(spec, namespace),) if spec is not None else ()
+    else:
+        specs = [("spec", doc.get("spec"))]
+        specs.extend((f"specs[{i}]", s) for i, s in enumerate(doc.seq("specs")))
+        rules = tuple(
+            _cilium_rule(s, at) for at, s in specs if s is not None and s.kind == "mapping"
+        )
+    return TypedPolicy(kind, name or "", namespace, where, index, rules, doc.pos, data)

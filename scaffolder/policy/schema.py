@@ -3,13 +3,17 @@
 Two layers, both needed because the API server and the Cilium agent each reject
 things the other accepts:
 
-* the OpenAPI v3 schema of the vendored CRDs (``scaffolder/data/crds``), checked with
+* here, the OpenAPI v3 schema of the vendored CRDs (``scaffolder/data/crds``), checked with
   ``jsonschema``'s Draft 7 validator plus a ``cidr`` format checker and a ``pattern``
-  keyword that copes with Go RE2 syntax Python's ``re`` cannot compile;
-* the checks the API server and Cilium run that the schema does not express: the
-  CRD's CEL rule ``has(self.spec) || has(self.specs)``, numeric ports above 65535 (the
-  schema's port pattern is not anchored), and one L3 peer type per rule
-  (``pkg/policy/api/rule_validation.go``).
+  keyword that copes with Go RE2 syntax Python's ``re`` cannot compile (and, for bulk
+  runs, the same schema compiled by fastjsonschema);
+* in :mod:`scaffolder.policy.checks`, on the typed model, the checks the API server and
+  Cilium run that the schema does not express (the CEL rule ``spec || specs``, numeric
+  ports above 65535, one L3 peer type per rule...).
+
+Both report :class:`~scaffolder.core.diagnostics.Diagnostic` values
+(:func:`diagnose_text` with lines and columns); :func:`validate_text` and
+:func:`validate_documents` raise :class:`PolicyValidationError` with the first one.
 
 Strings holding Flux post-build substitutions (``${VAR}``) are not checked against
 patterns, formats, enums or types: their final value is only known after Flux
@@ -27,11 +31,14 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cache, partial
 from importlib.resources import files
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from scaffolder.core.diagnostics import Diagnostic, Severity
 from scaffolder.core.errors import NetpolError, PolicyValidationError
 from scaffolder.core.fs import cache_dir, write_atomic
+from scaffolder.policy.checks import check_policy, may_fail
+from scaffolder.policy.document import CILIUM_KINDS
 
 if TYPE_CHECKING:  # jsonschema is imported when the reference validator is needed
     from jsonschema import FormatChecker, ValidationError
@@ -44,32 +51,14 @@ CRD_FILES = {
     "CiliumNetworkPolicy": "ciliumnetworkpolicies.yaml",
     "CiliumClusterwideNetworkPolicy": "ciliumclusterwidenetworkpolicies.yaml",
 }
-POLICY_KINDS = frozenset(CRD_FILES)
+assert frozenset(CRD_FILES) == CILIUM_KINDS
+
+# Stable diagnostic codes (see scaffolder.policy.checks for the semantic ones).
+API_VERSION_MISMATCH = "NP001"
+SCHEMA_VIOLATION = "NP002"
+_SCHEMA_HINT = f"fix the manifest; it must validate against the {SCHEMA_VERSION} CRD schema"
 
 _SUBSTITUTION = "${"
-_MAX_PORT = 65535
-# RFC 6335 service names, as Cilium's pkg/iana matches them (case-insensitive).
-_SVC_NAME = re.compile(r"^([a-zA-Z0-9]-?)*[a-zA-Z](-?[a-zA-Z0-9])*$")
-_INGRESS_PEERS = (
-    "fromEndpoints",
-    "fromCIDR",
-    "fromCIDRSet",
-    "fromEntities",
-    "fromNodes",
-    "fromGroups",
-)
-_EGRESS_PEERS = (
-    "toEndpoints",
-    "toCIDR",
-    "toCIDRSet",
-    "toEntities",
-    "toServices",
-    "toFQDNs",
-    "toGroups",
-    "toNodes",
-)
-_DIRECTIONS = ("ingress", "ingressDeny", "egress", "egressDeny")
-
 
 # --------------------------------------------------------------------------- schema loading
 
@@ -311,89 +300,79 @@ def _message(error: ValidationError) -> str:
     return message if len(message) <= 300 else message[:297] + "..."
 
 
-# --------------------------------------------------------------------------- Go-side checks
-
-
-def _port_problem(port: object) -> str | None:
-    """Cilium's ``PortProtocol.sanitize``: an IANA service name or a number 0-65535."""
-    if not isinstance(port, str) or _substituted(port) or port == "":
-        return None  # type / emptiness problems are the schema's to report
-    if len(port) <= 15 and _SVC_NAME.match(port):
-        return None
-    if port.isdigit():
-        # strconv.ParseUint(port, 0, 16): a leading 0 means octal, so "080" is an error.
-        try:
-            number = int(port, 8) if len(port) > 1 and port.startswith("0") else int(port)
-        except ValueError:
-            number = _MAX_PORT + 1
-        if number <= _MAX_PORT:
-            return None
-    return (
-        f"{port!r} is not a valid port: use a number 1-{_MAX_PORT} "
-        "(0 means all ports) or an IANA service name"
-    )
-
-
-def _rule_problems(rule: Mapping[str, Any], where: str, peers: Sequence[str]) -> Iterator[str]:
-    used = [key for key in peers if isinstance(rule.get(key), list) and rule[key]]
-    if len(used) > 1:
-        yield (
-            f"{where}: combining {' and '.join(used)} in one rule is not supported by Cilium; "
-            "split them into separate rules"
-        )
-    if "toServices" in used and rule.get("toPorts"):
-        yield f"{where}: combining toServices and toPorts is not supported by Cilium"
-    if rule.get("icmps") and rule.get("toPorts"):
-        yield f"{where}: icmps may only be used without toPorts; use a separate rule"
-
-
-def _ports_problems(rule: Mapping[str, Any], where: str, ingress: bool) -> Iterator[str]:
-    to_ports = rule.get("toPorts")
-    if not isinstance(to_ports, list):
-        return
-    for i, port_rule in enumerate(to_ports):
-        if not isinstance(port_rule, Mapping):
-            continue
-        rules = port_rule.get("rules")
-        if ingress and isinstance(rules, Mapping) and rules.get("dns"):
-            yield f"{where}.toPorts[{i}].rules.dns: DNS rules are not allowed on ingress"
-        ports = port_rule.get("ports")
-        if not isinstance(ports, list):
-            continue
-        for j, entry in enumerate(ports):
-            if isinstance(entry, Mapping):
-                problem = _port_problem(entry.get("port"))
-                if problem:
-                    yield f"{where}.toPorts[{i}].ports[{j}].port: {problem}"
-
-
-def _spec_problems(spec: Mapping[str, Any], where: str) -> Iterator[str]:
-    for direction in _DIRECTIONS:
-        rules = spec.get(direction)
-        if not isinstance(rules, list):
-            continue
-        ingress = direction.startswith("ingress")
-        for i, rule in enumerate(rules):
-            if not isinstance(rule, Mapping):
-                continue
-            at = f"{where}.{direction}[{i}]"
-            if direction in ("ingress", "egress"):  # Cilium sanitizes allow rules only
-                yield from _rule_problems(rule, at, _INGRESS_PEERS if ingress else _EGRESS_PEERS)
-            yield from _ports_problems(rule, at, ingress)
-
-
-def _semantic_problems(doc: Mapping[str, Any]) -> Iterator[str]:
-    if "spec" not in doc and "specs" not in doc:
-        yield "(root): spec or specs must be provided"
-    if isinstance(doc.get("spec"), Mapping):
-        yield from _spec_problems(doc["spec"], "spec")
-    if isinstance(doc.get("specs"), list):
-        for i, spec in enumerate(doc["specs"]):
-            if isinstance(spec, Mapping):
-                yield from _spec_problems(spec, f"specs[{i}]")
-
-
 # --------------------------------------------------------------------------- public API
+
+
+def _locate(node: Any, parts: Iterable[str | int]) -> Any:
+    """The deepest libyaml node on ``parts`` (a schema error's path) below ``node``."""
+    for part in parts:
+        child = None
+        if node.id == "mapping" and isinstance(part, str):
+            child = next((v for k, v in node.value if k.id == "scalar" and k.value == part), None)
+        elif node.id == "sequence" and isinstance(part, int) and 0 <= part < len(node.value):
+            child = node.value[part]
+        if child is None:
+            break
+        node = child
+    return node
+
+
+def schema_diagnostics(
+    doc: Mapping[str, Any], path: PurePosixPath | str, node: Any = None
+) -> list[Diagnostic]:
+    """The CRD-schema problems of one Cilium policy document (``[]`` for other kinds).
+
+    ``node``, the document's libyaml node when the caller has it, gives each diagnostic the
+    line and column of the offending field.
+    """
+    kind = doc.get("kind") if isinstance(doc, Mapping) else None
+    if not isinstance(kind, str) or kind not in CILIUM_KINDS:
+        return []
+
+    def diagnostic(code: str, parts: Sequence[str | int], message: str) -> Diagnostic:
+        line = column = None
+        if node is not None:
+            mark = _locate(node, parts).start_mark
+            line, column = mark.line + 1, mark.column + 1
+        where = path if isinstance(path, PurePosixPath) else PurePosixPath(path)
+        return Diagnostic(where, line, column, code, Severity.ERROR, message, _SCHEMA_HINT)
+
+    found: list[Diagnostic] = []
+    if doc.get("apiVersion") != API_VERSION:
+        found.append(
+            diagnostic(
+                API_VERSION_MISMATCH,
+                ["apiVersion"],
+                f"apiVersion: {doc.get('apiVersion')!r} is not {API_VERSION!r}",
+            )
+        )
+    if (_BULK or _compiled_path(kind).exists()) and _schema_valid_fast(kind, doc):
+        return found
+    errors = sorted(
+        _validator(kind).iter_errors(dict(doc)),
+        key=lambda e: (_path(e.absolute_path), e.message),
+    )
+    found.extend(
+        diagnostic(
+            SCHEMA_VIOLATION, list(e.absolute_path), f"{_path(e.absolute_path)}: {_message(e)}"
+        )
+        for e in errors
+    )
+    return found
+
+
+_NOWHERE = PurePosixPath()
+
+
+def _diagnostics(doc: Mapping[str, Any]) -> list[Diagnostic]:
+    from scaffolder.policy.parse import policy_from_data
+
+    found = schema_diagnostics(doc, _NOWHERE)
+    data = doc if isinstance(doc, dict) else dict(doc)
+    policy = policy_from_data(data, _NOWHERE) if may_fail(data) else None
+    if policy is not None:
+        found.extend(check_policy(policy))
+    return found
 
 
 def validate_policy(doc: Mapping[str, Any]) -> list[str]:
@@ -402,21 +381,30 @@ def validate_policy(doc: Mapping[str, Any]) -> list[str]:
     Documents that are not Cilium policies (other kinds, non-mappings) are not checked.
     """
     kind = doc.get("kind") if isinstance(doc, Mapping) else None
-    if not isinstance(kind, str) or kind not in POLICY_KINDS:
+    if not isinstance(kind, str) or kind not in CILIUM_KINDS:
         return []
-    problems: list[str] = []
-    if doc.get("apiVersion") != API_VERSION:
-        problems.append(f"apiVersion: {doc.get('apiVersion')!r} is not {API_VERSION!r}")
-    if (_BULK or _compiled_path(kind).exists()) and _schema_valid_fast(kind, doc):
-        errors = []
-    else:
-        errors = sorted(
-            _validator(kind).iter_errors(dict(doc)),
-            key=lambda e: (_path(e.absolute_path), e.message),
-        )
-    problems.extend(f"{_path(e.absolute_path)}: {_message(e)}" for e in errors)
-    problems.extend(_semantic_problems(doc))
-    return problems
+    return [d.message for d in _diagnostics(doc)]
+
+
+def diagnose_text(text: str, path: PurePosixPath | str) -> list[Diagnostic]:
+    """Every schema and semantic problem of the Cilium policies in ``text`` (the file
+    ``path``), each with the line and column of the offending node, in document order."""
+    import yaml
+
+    from scaffolder.policy.parse import parse_policies
+
+    policies = parse_policies(text, path)  # raises YamlError on invalid YAML
+    nodes = [
+        n
+        for n in yaml.compose_all(text, Loader=yaml.CSafeLoader)
+        if n is not None and not (n.id == "scalar" and n.tag.endswith(":null"))
+    ]
+    found: list[Diagnostic] = []
+    for policy in policies:
+        if policy.kind in CILIUM_KINDS:
+            found.extend(schema_diagnostics(policy.raw, path, nodes[policy.doc_index]))
+            found.extend(check_policy(policy))
+    return found
 
 
 def _describe(doc: Mapping[str, Any]) -> str:
@@ -438,10 +426,7 @@ def validate_documents(docs: Iterable[Mapping[str, Any]], source: str) -> None:
         total += len(problems)
     if first is not None:
         more = f" (+{total - 1} more)" if total > 1 else ""
-        raise PolicyValidationError(
-            first + more,
-            hint=f"fix the manifest; it must validate against the {SCHEMA_VERSION} CRD schema",
-        )
+        raise PolicyValidationError(first + more, hint=_SCHEMA_HINT)
 
 
 def validate_text(text: str, source: str) -> None:

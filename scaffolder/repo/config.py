@@ -3,6 +3,31 @@
 The file is written once by ``netpol init`` (with comments explaining each key)
 and then owned by the user. Loading validates it against :data:`CONFIG_SCHEMA`
 and turns every problem into one :class:`~scaffolder.core.errors.ConfigError` line.
+
+Versions and migration
+----------------------
+Two numbers say who can read a file:
+
+* ``version``, the config *schema* version (:data:`CONFIG_VERSION`), changes only when the
+  meaning or shape of ``netpol.yaml`` changes (a key renamed, moved or given new values);
+* ``netpol_version``, the ``MAJOR.MINOR`` of the netpol that wrote the file (answers files
+  record it as ``_netpol_version``; see :mod:`scaffolder.core.versioning`).
+
+A file written by a *newer* netpol (a schema ``version`` above :data:`CONFIG_VERSION`, or
+a ``netpol_version`` above the running one) is refused with one line saying which netpol
+wrote it and to upgrade: an older netpol cannot know what the new keys mean, and guessing
+could drop policies.
+
+A file written by an *older* netpol is read and migrated **in memory**: when a release
+bumps :data:`CONFIG_VERSION` from N to N+1 it adds ``MIGRATIONS[N]``, a pure function
+taking the parsed mapping of version N to the equivalent mapping of version N+1 (rename
+the key, fill the new default, set ``version``); :func:`migrate` chains them before the
+file is validated, so the rest of netpol only ever sees the current version. Reading never
+writes: ``netpol.yaml`` belongs to the user and changes on disk only when a command
+renders it again (``netpol init --overwrite``), then with the current ``version`` and
+``netpol_version``. Answers files migrate the same way, in memory when read
+(:func:`scaffolder.templates.recorded.read_recorded`), and on disk when ``netpol
+scaffold`` or ``netpol upgrade`` re-renders them with the current ``_netpol_version``.
 """
 
 from __future__ import annotations
@@ -10,17 +35,20 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from scaffolder.core.errors import ConfigError, YamlError
+from scaffolder.core.versioning import WRITTEN_BY, newer_than_running, too_new
 from scaffolder.core.yamlio import load_documents
 
 CONFIG_FILE = "netpol.yaml"
 CONFIG_VERSION = 1
+# MIGRATIONS[n]: a mapping of config version n -> the same configuration as version n + 1.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 GITHUB_REPO = re.compile(r"^([\w.-]+/[\w.-]+)?$")
@@ -109,6 +137,11 @@ CONFIG_SCHEMA: dict[str, Any] = {
             "type": "number",
             "minimum": 0,
             "description": "a number of hours, 0 or more",
+        },
+        "netpol_version": {
+            "type": "string",
+            "pattern": r"^[0-9]+\.[0-9]+(\.[0-9]+)?$",
+            "description": "the netpol version that wrote the file, such as '0.1'",
         },
     },
 }
@@ -254,8 +287,33 @@ def _explain(err: Any) -> str:
     return f"{prefix}{err.message}"  # pragma: no cover - every schema has a description
 
 
+def migrate(data: dict[str, Any], source: Path | str) -> dict[str, Any]:
+    """``data`` as the current config version (a new mapping; ``data`` is not changed).
+
+    Refuses, in one line, a file written by a newer netpol. Leaves anything it cannot
+    place (a missing or malformed ``version``) to the schema's messages."""
+    written_by = data.get("netpol_version")
+    version = data.get("version")
+    if newer_than_running(written_by):
+        raise ConfigError(too_new(str(source), written_by))
+    if type(version) is int and version > CONFIG_VERSION:
+        raise ConfigError(
+            too_new(str(source), written_by)
+            if isinstance(written_by, str)
+            else f"{source} was written by a newer netpol (config version {version}; this is "
+            f"netpol {WRITTEN_BY}, which reads version {CONFIG_VERSION}): "
+            "upgrade netpol (pip install -U netpol)"
+        )
+    while type(version) is int and version < CONFIG_VERSION and version in MIGRATIONS:
+        data = MIGRATIONS[version](dict(data))
+        version = data.get("version")
+    return data
+
+
 def config_from_mapping(data: dict[str, Any], source: Path) -> Config:
-    """Build a :class:`Config` from parsed YAML, validating it first."""
+    """Build a :class:`Config` from parsed YAML (migrated to the current version), validating
+    it first."""
+    data = migrate(data, source)
     _validate(data, source)
     dns = data.get("dns", {})
     gateway = data.get("gateway", {})
@@ -339,6 +397,8 @@ def render_config(config: Config) -> str:
     return (
         "# netpol configuration: every netpol command reads it (see 'netpol --help').\n"
         f"version: {CONFIG_VERSION}\n"
+        "# The netpol that wrote this file; an older netpol refuses it rather than guess.\n"
+        f'netpol_version: "{WRITTEN_BY}"\n'
         "\n"
         "# Namespaces live in <apps_dir>/<namespace>/kustomization.yaml.\n"
         f"apps_dir: {_q(str(config.apps_dir))}\n"
