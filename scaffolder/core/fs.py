@@ -6,7 +6,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -62,6 +61,8 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     mode; a new file gets the default mode for the umask. Nothing is left behind on
     failure, and readers never see a half-written file.
     """
+    import tempfile  # here: every netpol run imports this module, few write this way
+
     payload = data.encode("utf-8") if isinstance(data, str) else data
     tmp = None
     try:
@@ -198,7 +199,13 @@ def repo_path_strings(root: Path, rels: Iterable[PurePosixPath]) -> list[str]:
 
 def cache_dir() -> Path:
     """netpol's cache (compiled schema and templates): ``$XDG_CACHE_HOME/netpol``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return _cache_dir(os.environ.get("XDG_CACHE_HOME"), os.environ.get("HOME"))
+
+
+@cache
+def _cache_dir(xdg_cache_home: str | None, home: str | None) -> Path:
+    """Per environment: asked for thousands of times in a large run."""
+    base = xdg_cache_home or str(Path.home() / ".cache")
     return Path(base) / "netpol"
 
 
