@@ -61,9 +61,8 @@ def summarize(plan: Plan, *, verb: str) -> None:
     changes = plan.effective
     if not changes:
         return
-    if not sys.stdout.isatty():
-        for change in changes:
-            click.echo(f"{verb} {change.action.value:<6} {change.path}")
+    if not sys.stdout.isatty():  # one write: a plan can have 10,000 lines
+        click.echo("".join(f"{verb} {c.action.value:<6} {c.path}\n" for c in changes), nl=False)
         return
     from rich.table import Table
 

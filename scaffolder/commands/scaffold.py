@@ -9,7 +9,7 @@ import click
 
 from scaffolder.commands import options
 from scaffolder.commands.completion import complete_namespaces
-from scaffolder.commands.output import info, report, working
+from scaffolder.commands.output import report, working
 
 if TYPE_CHECKING:
     from scaffolder.cli import AppContext
@@ -136,10 +136,13 @@ def command(
     if as_json:
         report(result.plan, root=repo.root, dry_run=dry_run, as_json=True, extra=extra)
         return
+    lines = []  # printed at once: one write for a thousand namespaces
     for r in result.namespaces:
         overlays = ", ".join(r.overlays) or "none"
         if r.status == "up-to-date":
-            info(f"{r.name}: up to date")
+            lines.append(f"{r.name}: up to date\n")
         elif r.status != "skipped":
-            info(f"{r.name}: baseline {r.baseline or 'n/a'}; allow policies: {overlays}")
+            lines.append(f"{r.name}: baseline {r.baseline or 'n/a'}; allow policies: {overlays}\n")
+    if lines:
+        click.echo("".join(lines), nl=False)
     report(result.plan, root=repo.root, dry_run=dry_run, as_json=False)

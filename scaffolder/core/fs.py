@@ -6,7 +6,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -62,6 +61,8 @@ def write_atomic(path: Path, data: bytes | str) -> None:
     mode; a new file gets the default mode for the umask. Nothing is left behind on
     failure, and readers never see a half-written file.
     """
+    import tempfile  # here: every netpol run imports this module, few write this way
+
     payload = data.encode("utf-8") if isinstance(data, str) else data
     tmp = None
     try:
@@ -155,7 +156,12 @@ def repo_path(root: Path, rel: PurePosixPath | str) -> Path:
 
 def repo_paths(root: Path, rels: Iterable[PurePosixPath]) -> list[Path]:
     """:func:`repo_path` for many paths (a plan of 10,000 files in a few thousand
-    directories): each directory is resolved once, from its already resolved parent.
+    directories): each directory is resolved once, from its already resolved parent."""
+    return [Path(path) for path in repo_path_strings(root, rels)]
+
+
+def repo_path_strings(root: Path, rels: Iterable[PurePosixPath]) -> list[str]:
+    """:func:`repo_paths` as plain strings (what the transaction's system calls take).
     Plain strings and ``os.path`` here: pathlib objects would cost more than the checks."""
     real_root = _real_root(str(root))
     real_dirs: dict[str, str] = {"": real_root}
@@ -174,25 +180,32 @@ def repo_paths(root: Path, rels: Iterable[PurePosixPath]) -> list[Path]:
         return real
 
     inside = real_root + os.sep
+    base = str(root).rstrip("/")  # "" for the file system's root
     paths = []
     for rel in rels:
         text = str(rel)
         head, _, name = text.rpartition("/")
         if text.startswith("/") or name in ("", ".", ".."):
-            paths.append(repo_path(root, rel))
+            paths.append(str(repo_path(root, rel)))
             continue
         parent = real_dir(head)
         if not (parent == real_root or parent.startswith(inside)) or os.path.islink(  # noqa: PTH114
             f"{parent}/{name}"
         ):
             repo_path(root, rel)  # the full check: refuses, naming the file
-        paths.append(root / rel)
+        paths.append(f"{base}/{text}")
     return paths
 
 
 def cache_dir() -> Path:
     """netpol's cache (compiled schema and templates): ``$XDG_CACHE_HOME/netpol``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return _cache_dir(os.environ.get("XDG_CACHE_HOME"), os.environ.get("HOME"))
+
+
+@cache
+def _cache_dir(xdg_cache_home: str | None, home: str | None) -> Path:
+    """Per environment: asked for thousands of times in a large run."""
+    base = xdg_cache_home or str(Path.home() / ".cache")
     return Path(base) / "netpol"
 
 

@@ -5,8 +5,9 @@ planned, never half-way:
 
 1. **stage**: each new content is written to a temporary file beside its target (same
    directory, so the final rename is atomic) carrying the target's mode; each file that will be
-   replaced or deleted gets a backup, a hard link to its inode (its bytes in memory where links
-   are impossible); missing directories are created and remembered.
+   replaced or deleted gets a backup: its bytes in memory when the plan read them (a replaced
+   file whose size still matches), else a hard link to its inode (else its bytes, read now);
+   missing directories are created and remembered.
 2. **sync**: one file-system flush (``syncfs``) makes every staged byte durable before any
    rename, so a crash never leaves a renamed-but-empty file (one flush, not one ``fsync`` per
    file: that made writing 10,000 files take seconds).
@@ -21,6 +22,9 @@ handled already). A signal arriving during the commit is held until the commit i
 Every temporary name is ``.<name>.<token>.netpol-tmp`` (:data:`~.fsutil.TEMP_SUFFIX`); a
 killed run's leftovers in the directories a transaction touches are removed before staging.
 """
+
+# Plain strings and os calls, not pathlib: 10,000 files over, the objects cost more than the calls.
+# ruff: noqa: PTH105, PTH108, PTH116, PTH120, PTH123
 
 from __future__ import annotations
 
@@ -37,7 +41,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from scaffolder.core.errors import NetpolError
-from scaffolder.core.fs import TEMP_SUFFIX, describe_os_error, relpath, repo_paths
+from scaffolder.core.fs import (
+    TEMP_SUFFIX,
+    current_umask,
+    describe_os_error,
+    relpath,
+    repo_path_strings,
+)
 
 _HELD = frozenset(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
@@ -57,13 +67,25 @@ class _Entry:
 
     index: int
     rel: PurePosixPath
-    target: Path
+    target: str
     new: bytes | None
-    temp: Path | None = None  # staged new content
-    backup: Path | None = None  # hard link to the inode the target had
-    saved: tuple[bytes, int] | None = None  # (bytes, mode) where no link could be made
+    old: bytes | None  # the bytes the plan read from the target, if any
+    temp: _Staged | None = None  # staged new content
+    backup: str | None = None  # hard link to the inode the target had
+    saved: tuple[bytes, os.stat_result] | None = None  # (bytes, status) kept in memory
     existed: bool = False
     committed: bool = False
+
+
+class _Staged(str):
+    """A temporary file's path: a plain string for the system calls (pathlib objects cost more
+    than the calls, 10,000 files over), which also answers ``.name`` like a path."""
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> str:
+        return self.rpartition("/")[2]
 
 
 def apply_changes(root: Path, changes: Iterable[tuple[PurePosixPath, bytes | None]]) -> None:
@@ -73,19 +95,25 @@ def apply_changes(root: Path, changes: Iterable[tuple[PurePosixPath, bytes | Non
     large``...) after rolling back; re-raises ``KeyboardInterrupt`` after rolling back.
     """
     pairs = list(changes)
-    paths = repo_paths(root, [rel for rel, _ in pairs])
-    apply_resolved(root, [(r, path, new) for (r, new), path in zip(pairs, paths, strict=True)])
+    paths = repo_path_strings(root, [rel for rel, _ in pairs])
+    apply_resolved(
+        root, [(r, path, new, None) for (r, new), path in zip(pairs, paths, strict=True)]
+    )
 
 
-def apply_resolved(root: Path, changes: Iterable[tuple[PurePosixPath, Path, bytes | None]]) -> None:
-    """:func:`apply_changes` for ``(path, absolute path, new bytes)`` whose absolute paths
-    :func:`~.fsutil.repo_paths` has checked."""
-    entries = [_Entry(i, rel, path, new) for i, (rel, path, new) in enumerate(changes)]
+def apply_resolved(
+    root: Path, changes: Iterable[tuple[PurePosixPath, str, bytes | None, bytes | None]]
+) -> None:
+    """:func:`apply_changes` for ``(path, absolute path, new bytes, old bytes)`` whose absolute
+    paths :func:`~.fsutil.repo_path_strings` has checked. ``old``: what the plan read from the
+    file (``None`` if unknown); kept in memory as the rollback copy while the file still has
+    that size, which saves a hard link and its removal per replaced file."""
+    entries = [_Entry(i, rel, path, new, old) for i, (rel, path, new, old) in enumerate(changes)]
     if entries:
         _Transaction(root, entries).run()
 
 
-def sweep_leftovers(directories: Iterable[Path]) -> list[Path]:
+def sweep_leftovers(directories: Iterable[str]) -> list[str]:
     """Remove the ``.*.netpol-tmp`` files a killed run left in ``directories``; returns the
     directories that do not exist."""
     missing = []
@@ -103,7 +131,7 @@ def sweep_leftovers(directories: Iterable[Path]) -> list[Path]:
                 if name.endswith(TEMP_SUFFIX) and name.startswith("."):
                     with contextlib.suppress(OSError):
                         if item.is_file(follow_symlinks=False):
-                            Path(item.path).unlink()
+                            os.unlink(item.path)
     return missing
 
 
@@ -113,15 +141,17 @@ class _Transaction:
         self.entries = entries
         self.created: list[Path] = []  # directories made, parents first
         self.devices: set[int] = set()  # file systems holding staged files
+        self.directory_devices: dict[str, int] = {}  # device of each staging directory
         self.doing = f"write {entries[0].rel}"  # what failed, for the error message
         self.done = False
         self.token = os.urandom(4).hex()
+        self.umask = current_umask()
 
     def run(self) -> None:
         with _signals_interrupt():
             try:
-                missing = sweep_leftovers(dict.fromkeys(e.target.parent for e in self.entries))
-                self._make_directories(missing)
+                directories = dict.fromkeys(os.path.dirname(e.target) for e in self.entries)
+                self._make_directories(sweep_leftovers(directories))
                 self._stage()
                 self.doing = "flush the staged files to disk"
                 _flush(self.root, self.devices)
@@ -144,11 +174,11 @@ class _Transaction:
                 raise error from exc
 
     # ------------------------------------------------------------------ steps
-    def _temp_name(self, entry: _Entry, kind: str) -> Path:
+    def _temp_name(self, entry: _Entry, kind: str) -> _Staged:
         """``.<name>.<token><entry><kind>.netpol-tmp``: unique without shared state, so
         threads can stage side by side."""
-        name = f".{entry.target.name[:200]}.{self.token}{entry.index:x}{kind}{TEMP_SUFFIX}"
-        return entry.target.with_name(name)
+        directory, _, name = entry.target.rpartition("/")
+        return _Staged(f"{directory}/.{name[:200]}.{self.token}{entry.index:x}{kind}{TEMP_SUFFIX}")
 
     def _each(self, step: Callable[[_Entry], None]) -> None:
         """``step`` for every entry, on a few threads for a large plan (creating and removing
@@ -195,13 +225,13 @@ class _Transaction:
             self.doing = _doing(entry)
             raise exc
 
-    def _make_directories(self, missing: list[Path]) -> None:
+    def _make_directories(self, missing: list[str]) -> None:
         """Create the missing parent directories of files to write, remembering each."""
-        needed = {e.target.parent for e in self.entries if e.new is not None}
-        for directory in missing:
-            if directory not in needed:
+        needed = {os.path.dirname(e.target) for e in self.entries if e.new is not None}
+        for name in missing:
+            if name not in needed:
                 continue
-            chain = [directory]
+            chain = [Path(name)]
             while not chain[-1].parent.is_dir() and chain[-1].parent != self.root:
                 chain.append(chain[-1].parent)
             for item in reversed(chain):
@@ -215,47 +245,70 @@ class _Transaction:
         self._each(self._stage_one)
 
     def _stage_one(self, entry: _Entry) -> None:
-        info = _stat(entry.target)
-        if info is not None:
+        try:
+            found = os.lstat(entry.target)
+        except FileNotFoundError:
+            info = None
+        else:
             entry.existed = True
-            self._back_up(entry, info)
+            info = found if not stat.S_ISLNK(found.st_mode) else _stat(entry.target)
+            self._back_up(entry, found, info)
         if entry.new is not None:
             self._write_temp(entry, info)
 
-    def _back_up(self, entry: _Entry, info: os.stat_result) -> None:
+    def _back_up(self, entry: _Entry, found: os.stat_result, info: os.stat_result) -> None:
+        """Keep a way back to the file as it is: the plan's bytes when they are still its
+        size (a regular file being replaced), else a hard link to its inode."""
+        old = entry.old
+        if (
+            old is not None
+            and entry.new is not None
+            and stat.S_ISREG(found.st_mode)
+            and found.st_size == len(old)
+        ):
+            entry.saved = (old, found)
+            return
         backup = self._temp_name(entry, "b")
         entry.backup = backup
         try:
             os.link(entry.target, backup, follow_symlinks=False)
         except (OSError, NotImplementedError):
             entry.backup = None
-            entry.saved = (entry.target.read_bytes(), stat.S_IMODE(info.st_mode))
+            with open(entry.target, "rb") as file:
+                entry.saved = (file.read(), info)
 
     def _write_temp(self, entry: _Entry, info: os.stat_result | None) -> None:
         assert entry.new is not None
         temp = self._temp_name(entry, "n")
         entry.temp = temp  # before creating it: an interrupt must not leak it
-        self.devices.add(_write_new(temp, entry.new, info))
+        _write_new(temp, entry.new, info, None, self.umask)
+        # the temp file lives in the target's directory: that directory's file system
+        directory = temp.rpartition("/")[0]
+        device = self.directory_devices.get(directory)
+        if device is None:
+            device = info.st_dev if info is not None else os.stat(directory).st_dev
+            self.directory_devices[directory] = device
+            self.devices.add(device)
 
     def _commit(self) -> None:
+        replace, unlink = os.replace, os.unlink
         for entry in self.entries:
-            self.doing = _doing(entry)
             if entry.temp is not None:
-                entry.temp.replace(entry.target)
+                self.doing = f"write {entry.rel}"
+                replace(entry.temp, entry.target)
                 entry.temp = None
             elif entry.existed:
-                entry.target.unlink()
+                self.doing = f"delete {entry.rel}"
+                unlink(entry.target)
             entry.committed = True
 
     def _drop_backups(self) -> None:
-        self._each(self._drop_backup)
-
-    @staticmethod
-    def _drop_backup(entry: _Entry) -> None:
-        if entry.backup is not None:
-            with contextlib.suppress(OSError):
-                entry.backup.unlink()
-            entry.backup = None
+        for entry in self.entries:
+            if entry.backup is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.backup)
+                entry.backup = None
+            entry.saved = None
 
     def _roll_back(self) -> list[PurePosixPath]:
         """Undo everything done so far (idempotent); returns the paths that could not be."""
@@ -264,22 +317,22 @@ class _Transaction:
             try:
                 if entry.committed:
                     if entry.backup is not None:
-                        entry.backup.replace(entry.target)
+                        os.replace(entry.backup, entry.target)
                         entry.backup = None
                     elif entry.saved is not None:
-                        data, mode = entry.saved
+                        data, info = entry.saved
                         temp = self._temp_name(entry, "r")
                         entry.temp = temp
-                        temp.unlink(missing_ok=True)  # from an earlier, failed attempt
-                        _write_new(temp, data, None, mode)
-                        temp.replace(entry.target)
+                        _unlink(temp)  # from an earlier, failed attempt
+                        _write_new(temp, data, info, None, self.umask)
+                        os.replace(temp, entry.target)
                         entry.temp = None
                     elif not entry.existed:
-                        entry.target.unlink(missing_ok=True)
+                        _unlink(entry.target)
                     entry.committed = False
                 for leftover in (entry.temp, entry.backup):
                     if leftover is not None:
-                        leftover.unlink(missing_ok=True)
+                        _unlink(leftover)
                 entry.temp = entry.backup = None
             except OSError:
                 failed.append(entry.rel)
@@ -310,36 +363,45 @@ def _doing(entry: _Entry) -> str:
     return f"{'write' if entry.new is not None else 'delete'} {entry.rel}"
 
 
-def _stat(path: Path) -> os.stat_result | None:
-    """``path``'s status (of the file a symlink points to, if it can), or None if absent."""
+def _stat(path: str) -> os.stat_result:
+    """The status of the file the symlink ``path`` points to, or of the symlink if dangling."""
     try:
-        return path.stat()
+        return os.stat(path)
     except FileNotFoundError:
-        try:
-            return path.lstat()  # a dangling symlink: still there, still to back up
-        except FileNotFoundError:
-            return None
+        return os.lstat(path)  # a dangling symlink: still there, still to back up
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
 
 
 def _write_new(
-    path: Path, data: bytes, like: os.stat_result | None, mode: int | None = None
-) -> int:
+    path: str, data: bytes, like: os.stat_result | None, mode: int | None = None, umask: int = -1
+) -> None:
     """Create ``path`` (it must not exist) holding ``data``, with the mode and owner of ``like``
-    (else ``mode``, else the umask's default); returns its file system's device number.
-    No fsync: :func:`_flush` does it for all."""
-    fd = os.open(path, _OPEN_FLAGS, 0o666)
+    (else ``mode``, else the umask's default). ``umask``: the process's, if known (a mode it
+    leaves alone is given to ``open``, saving a ``chmod``). No fsync: :func:`_flush` does it
+    for all."""
+    chown = False
+    if like is not None:
+        mode = stat.S_IMODE(like.st_mode)
+        chown = (like.st_uid, like.st_gid) != (os.geteuid(), os.getegid())
+    if mode is not None and not chown and umask >= 0 and mode & ~umask == mode:
+        fd = os.open(path, _OPEN_FLAGS, mode)
+        mode = None
+    else:
+        fd = os.open(path, _OPEN_FLAGS, 0o666)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
-        if like is not None:
-            mode = stat.S_IMODE(like.st_mode)
-            if (like.st_uid, like.st_gid) != (os.geteuid(), os.getegid()):
-                with contextlib.suppress(OSError):
-                    os.fchown(fd, like.st_uid, like.st_gid)
+        if chown:
+            assert like is not None
+            with contextlib.suppress(OSError):
+                os.fchown(fd, like.st_uid, like.st_gid)
         if mode is not None:
             os.fchmod(fd, mode)
-        return os.fstat(fd).st_dev
     finally:
         os.close(fd)
 

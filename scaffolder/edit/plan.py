@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from scaffolder.core.errors import NetpolError
-from scaffolder.core.fs import describe_os_error, repo_path, repo_paths
+from scaffolder.core.fs import describe_os_error, repo_path, repo_path_strings
 from scaffolder.core.transaction import apply_resolved
 
 
@@ -73,11 +73,12 @@ def _lines(data: bytes | None) -> list[str]:
     return text.splitlines(keepends=True)
 
 
-def _existing_parent(path: Path) -> Path:
-    for parent in path.parents:
-        if parent.exists():
-            return parent
-    return Path(path.anchor)
+def _existing_parent(path: str) -> str:
+    """The nearest existing directory above ``path`` (an absolute path)."""
+    parent = path.rpartition("/")[0] or "/"
+    while parent != "/" and not os.path.exists(parent):  # noqa: PTH110
+        parent = parent.rpartition("/")[0] or "/"
+    return parent
 
 
 def sha256(data: bytes) -> str:
@@ -144,23 +145,30 @@ class Plan:
     def diff(self) -> str:
         return "".join(c.diff() for c in self.effective)
 
-    def preflight(self, root: Path, paths: list[Path] | None = None) -> None:
+    def preflight(self, root: Path, paths: list[str] | None = None) -> None:
         """Refuse up front if a file or its directory is not writable (a read-only file is the
         user saying "do not touch"), before anything is staged. ``paths``: the effective
-        changes' :func:`~.fsutil.repo_paths`, if already known."""
+        changes' :func:`~.fsutil.repo_path_strings`, if already known."""
         changes = self.effective
         if paths is None:
-            paths = repo_paths(root, [c.path for c in changes])
-        writable: dict[Path, bool] = {}  # per directory: a plan has thousands of files
+            paths = repo_path_strings(root, [c.path for c in changes])
+        # per directory: a plan has thousands of files in a few thousand directories
+        writable: dict[str, bool] = {}
+        nearest: dict[str, str] = {}  # a missing directory's nearest existing ancestor
+        access, lexists, dirname, W_OK = os.access, os.path.lexists, os.path.dirname, os.W_OK
         for change, path in zip(changes, paths, strict=True):
-            if os.access(path, os.W_OK):
-                directory = path.parent
-            elif os.path.lexists(path):
+            directory: str | None
+            if access(path, W_OK):
+                directory = dirname(path)
+            elif lexists(path):
                 directory = None
             else:  # a new file: its nearest existing directory must be writable
-                directory = _existing_parent(path)
+                parent = dirname(path)
+                directory = nearest.get(parent)
+                if directory is None:
+                    directory = nearest[parent] = _existing_parent(path)
             if directory is not None and directory not in writable:
-                writable[directory] = os.access(directory, os.W_OK)
+                writable[directory] = access(directory, W_OK)
             if directory is None or not writable[directory]:
                 what, hint = describe_os_error(PermissionError(errno.EACCES, "denied"))
                 raise NetpolError(
@@ -173,9 +181,11 @@ class Plan:
         On any error or interruption the tree is left exactly as it was.
         """
         changes = self.effective
-        paths = repo_paths(root, [c.path for c in changes])
+        paths = repo_path_strings(root, [c.path for c in changes])
         self.preflight(root, paths)
-        apply_resolved(root, [(c.path, p, c.new) for c, p in zip(changes, paths, strict=True)])
+        apply_resolved(
+            root, [(c.path, p, c.new, c.old) for c, p in zip(changes, paths, strict=True)]
+        )
         return [c.path for c in changes]
 
     def to_json(self) -> dict[str, Any]:
