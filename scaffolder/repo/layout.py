@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from scaffolder.core.errors import RepoError, YamlError
@@ -70,8 +71,12 @@ class Layout:
     def ignored(self) -> list[Entry]:
         return [e for e in self.entries if e.status is Status.NOT_A_NAMESPACE]
 
+    @cached_property
+    def _by_name(self) -> dict[str, Entry]:
+        return {e.name: e for e in self.entries}
+
     def entry(self, name: str) -> Entry | None:
-        return next((e for e in self.entries if e.name == name), None)
+        return self._by_name.get(name)
 
     def namespace(self, name: str) -> Entry:
         """The active namespace ``name``; otherwise a :class:`RepoError` saying why not."""

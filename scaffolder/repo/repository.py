@@ -49,6 +49,9 @@ class Repository:
     _layout: Layout | None = field(default=None, init=False, repr=False)
     _discovered: dict[_Key, list[Namespace]] = field(default_factory=dict, init=False, repr=False)
     _managed: list[PurePosixPath] | None = field(default=None, init=False, repr=False)
+    _managed_by_namespace: dict[PurePosixPath, list[PurePosixPath]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     @classmethod
     def load(cls, start: Path) -> Repository:
@@ -136,7 +139,18 @@ class Repository:
             apps = self.config.apps_dir
             found = managed_directories(self.root, apps) if self.apps_dir.is_dir() else []
             self._managed = sorted(found)
+            # grouped by namespace directory: a namespace's lookup must not scan them all
+            depth = len(apps.parts) + 1
+            for directory in self._managed:
+                key = PurePosixPath(*directory.parts[:depth])
+                self._managed_by_namespace.setdefault(key, []).append(directory)
         if under is None:
             return list(self._managed)
+        depth = len(self.config.apps_dir.parts) + 1
+        candidates = (
+            self._managed_by_namespace.get(PurePosixPath(*under.parts[:depth]), [])
+            if len(under.parts) >= depth
+            else self._managed
+        )
         prefix = f"{under}/"
-        return [d for d in self._managed if d == under or str(d).startswith(prefix)]
+        return [d for d in candidates if d == under or str(d).startswith(prefix)]
