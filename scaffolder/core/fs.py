@@ -212,3 +212,15 @@ def _cache_dir(xdg_cache_home: str | None, home: str | None) -> Path:
 def relpath(root: Path, path: Path) -> PurePosixPath:
     """``path`` relative to ``root`` as a POSIX path (for messages, plans and JSON)."""
     return PurePosixPath(Path(os.path.relpath(path, root)).as_posix())
+
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def find_kustomization(directory: Path) -> Path | None:
+    """The kustomization file of ``directory`` (kustomize accepts three names)."""
+    for name in KUSTOMIZATION_NAMES:
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate
+    return None

@@ -21,9 +21,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from scaffolder.core.errors import YamlError
+from scaffolder.core.fs import find_kustomization
 from scaffolder.core.yamlio import parse_documents_fast, read_text
 from scaffolder.policy import YAML_SUFFIXES
-from scaffolder.repo.layout import find_kustomization
 
 
 def _parse(text: str, source: Path | str) -> list[Any]:

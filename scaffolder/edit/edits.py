@@ -6,12 +6,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 
 from scaffolder.core.errors import RepoError
-from scaffolder.core.fs import relpath
+from scaffolder.core.fs import find_kustomization, relpath
 from scaffolder.core.yamlio import read_text
 from scaffolder.edit.kustomization import Op, check_target, edit_text
 from scaffolder.edit.plan import FileChange, Plan
 from scaffolder.repo.config import CONFIG_FILE
-from scaffolder.repo.layout import find_kustomization
 from scaffolder.repo.repository import find_root
 
 

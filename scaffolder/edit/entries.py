@@ -16,12 +16,12 @@ from typing import Literal
 import yaml
 
 from scaffolder.core.errors import EditError, YamlError
+from scaffolder.core.fs import find_kustomization
 from scaffolder.core.yamlio import read_text
 
 Key = Literal["components", "resources"]
 KEYS: tuple[Key, ...] = ("components", "resources")
 _KUSTOMIZE_KINDS = {"Kustomization", "Component"}
-_KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
 @dataclass(frozen=True)
@@ -158,10 +158,7 @@ def _check_local(op: Op, what: str, kustomization: Path, base: Path, real: Path)
             f"{what}: {real} is this kustomization's own directory or a parent of it; "
             "kustomize refuses the cycle"
         )
-    target = next(
-        (real / n for n in _KUSTOMIZATION_NAMES if (real / n).is_file()),
-        None,
-    )
+    target = find_kustomization(real)
     if target is None:
         raise EditError(
             f"{what}: the directory {real} has no kustomization.yaml, kustomization.yml or "

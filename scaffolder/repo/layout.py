@@ -17,19 +17,8 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from scaffolder.core.errors import RepoError, YamlError
-from scaffolder.core.fs import repo_path
+from scaffolder.core.fs import find_kustomization, repo_path
 from scaffolder.repo.config import DNS1123_LABEL
-
-KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-
-
-def find_kustomization(directory: Path) -> Path | None:
-    """The kustomization file of ``directory`` (kustomize accepts three names)."""
-    for name in KUSTOMIZATION_NAMES:
-        candidate = directory / name
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def is_namespace_name(name: str) -> bool:

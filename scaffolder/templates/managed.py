@@ -22,10 +22,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from scaffolder.core.errors import ConflictError, RepoError
-from scaffolder.core.fs import describe_os_error, repo_path
+from scaffolder.core.fs import describe_os_error, find_kustomization, repo_path
 from scaffolder.core.yamlio import read_text
 from scaffolder.edit.plan import FileChange, Plan
-from scaffolder.repo.layout import find_kustomization
 from scaffolder.templates.render import ANSWERS_FILE, Rendering, read_recorded
 
 

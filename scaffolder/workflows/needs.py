@@ -18,9 +18,9 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from scaffolder.core.errors import NetpolError
+from scaffolder.core.fs import find_kustomization
 from scaffolder.edit.plan import Plan
 from scaffolder.repo.config import Config
-from scaffolder.repo.layout import find_kustomization
 from scaffolder.repo.model import App, CnpgCluster, Namespace, Port
 from scaffolder.repo.repository import Repository
 from scaffolder.templates.managed import ManagedState, read_state

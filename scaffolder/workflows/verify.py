@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from scaffolder.core.errors import NetpolError
+from scaffolder.core.fs import KUSTOMIZATION_NAMES
 from scaffolder.edit.plan import Plan
-from scaffolder.repo.layout import KUSTOMIZATION_NAMES
 
 
 def kubectl_available() -> bool:
