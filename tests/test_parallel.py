@@ -7,7 +7,8 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pytest
 
@@ -114,7 +115,8 @@ def test_good_netpol_jobs(value: str, jobs: int | None, monkeypatch: pytest.Monk
 
 CTRL_C_DURING_PLANNING = """
 import sys, time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Any
 from scaffolder.core import parallel
 from scaffolder.workflows import scaffold
 from scaffolder.cli import main
@@ -166,3 +168,19 @@ def test_ctrl_c_while_workers_plan_is_one_line_and_exit_130(tmp_path: Path, netp
         time.sleep(0.05)
     else:
         pytest.fail("worker processes outlived netpol")
+
+
+def _paths(n: int) -> list[Any]:
+    return [(PurePosixPath(f"kubernetes/apps/ns{n}/app"), Path(f"/repo/ns{n}"), PurePosixPath("."))]
+
+
+def test_paths_come_back_from_workers_equal_and_usable() -> None:
+    """Workers send paths in a pre-parsed form: they must come back as the same paths,
+    of the same type, that still behave like paths."""
+    results = parallel.map_chunked(_paths, list(range(200)), jobs=2)
+    assert results == [_paths(n) for n in range(200)]
+    rel, absolute, dot = results[7][0]
+    assert type(rel) is PurePosixPath and type(absolute) is type(Path("/"))
+    assert rel / "x.yaml" == PurePosixPath("kubernetes/apps/ns7/app/x.yaml")
+    assert rel.parts == ("kubernetes", "apps", "ns7", "app") and hash(rel) == hash(_paths(7)[0][0])
+    assert absolute.name == "ns7" and str(dot) == "."
