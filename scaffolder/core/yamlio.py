@@ -416,3 +416,17 @@ def load_mapping(path: Path, *, what: str = "a YAML mapping") -> dict[str, Any]:
         )
         raise YamlError(path, f"expected {what}, found {shape}")
     return docs[0]
+
+
+def safe_load_all(text: str) -> list[Any]:
+    """``yaml.load_all(text, Loader=yaml.CSafeLoader)`` without its ``None`` documents, through
+    the fast constructor when it applies. Raises PyYAML's ``YAMLError`` on bad YAML."""
+    load_all = _fast_loader()
+    if load_all is not None:
+        try:
+            return [doc for doc in load_all(text) if doc is not None]
+        except Exception:  # PyYAML's own loader decides, and raises the error
+            pass
+    import yaml
+
+    return [doc for doc in yaml.load_all(text, Loader=yaml.CSafeLoader) if doc is not None]

@@ -35,6 +35,7 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ from typing import Any
 import yaml
 
 from scaffolder.core.errors import EditError, YamlError
-from scaffolder.core.yamlio import check_duplicates, detect_newline
+from scaffolder.core.yamlio import check_duplicates, detect_newline, safe_load_all
 from scaffolder.edit.entries import (
     _KUSTOMIZE_KINDS,
     KEYS,
@@ -92,7 +93,7 @@ def _compose(text: str, source: str) -> list[yaml.Node]:
 
 
 def _data(text: str) -> list[Any]:
-    return [d for d in yaml.load_all(text, Loader=yaml.CSafeLoader) if d is not None]
+    return safe_load_all(text)
 
 
 def _scalar(mapping: yaml.MappingNode, name: str) -> str | None:
@@ -148,6 +149,8 @@ def _anchor_problem(text: str, key: str) -> tuple[str, int] | None:
     Walks libyaml's events of the (single) document's root mapping: the key's own event and
     every event of its value. An alias's node would carry the anchor's marks, so nodes
     cannot tell where an alias is written; events can."""
+    if "&" not in text and "*" not in text:
+        return None  # no anchor or alias anywhere: skip the event walk
     depth = 0  # collection nesting; the root mapping's keys and values are at depth 1
     position = 0  # index among the root mapping's keys and values
     capturing = False
@@ -244,16 +247,19 @@ def _render_scalar(entry: str, style: str | None, *, flow: bool = False) -> str:
         return f"'{entry}'"
     if style == '"':
         return _double_quoted(entry)
+    return entry if _plain_ok(entry, flow) else _double_quoted(entry)
+
+
+@functools.lru_cache(maxsize=1024)
+def _plain_ok(entry: str, flow: bool) -> bool:
+    """Whether ``entry`` written plain re-parses to exactly ``entry`` (the same few entries
+    are added to thousands of kustomizations)."""
     context = f"[{entry}]" if flow else f"- {entry}\n"
     try:
         plain_ok = yaml.load(context, Loader=yaml.CSafeLoader) == [entry]
     except yaml.YAMLError:
         plain_ok = False
-    return (
-        entry
-        if plain_ok and ", " not in entry and not entry.endswith(",")
-        else _double_quoted(entry)
-    )
+    return plain_ok and ", " not in entry and not entry.endswith(",")
 
 
 def _double_quoted(entry: str) -> str:
