@@ -21,6 +21,7 @@ from scaffolder.templates.managed import (
     require_no_conflicts,
 )
 from scaffolder.templates.render import ANSWERS_FILE, BASELINE, DEFAULT_DENY, OVERLAY, render
+from scaffolder.workflows.detect import detect_settings
 
 _SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__"}
 
@@ -153,11 +154,14 @@ def plan_init(
             )
     else:
         layout = detect_layout(root, apps_dir, components_dir)
+        detected = detect_settings(root, layout.apps_dir, list(layout.namespaces))
+        given = overrides or {}
+        plan.notes.extend(note for key, note in detected.notes.items() if key not in given)
         config = replace(
             Config(),
             apps_dir=layout.apps_dir,
             components_dir=layout.components_dir,
-            **(overrides or {}),
+            **{**detected.settings, **given},
         )
         plan.write(
             root, PurePosixPath(CONFIG_FILE), render_config(config).encode(), "netpol configuration"
