@@ -9,13 +9,13 @@ import pytest
 
 from scaffolder.core.yamlio import parse_documents_fast
 from scaffolder.discovery.gateways import (
-    CLOUDFLARED_EDGE,
     Gateway,
     Listener,
-    gateway_targets,
+    attached_listeners,
     read_gateways,
-    tunnel_edge,
 )
+from scaffolder.discovery.tunnels import CLOUDFLARED_EDGE, gateway_targets, tunnel_edge
+from scaffolder.repo.model import RouteRef
 
 from .conftest import EXAMPLE
 
@@ -113,7 +113,9 @@ def test_envoy_gateway_namespace_mode_runs_proxies_beside_the_gateway() -> None:
         (22000, 22000, "TCP"),
     }
     assert gateway.hostnames == ("*.example.com",)
-    assert gateway.listener_ports("ssh") == (Listener("ssh", 22, "TCP", 10022, "TCP"),)
+    assert gateway.listener_ports("ssh") == (
+        Listener("ssh", 22, "TCP", 10022, "TCP", "Same", frozenset({"TCPRoute"})),
+    )
     assert gateway.control_plane is not None
     assert gateway.control_plane.namespace == "network"
     assert gateway.control_plane.selector == {
@@ -347,6 +349,41 @@ def test_an_unknown_implementation_is_reported() -> None:
     ]
 
 
+# --------------------------------------------------------------------------- routes
+
+
+def test_routes_attach_where_the_listeners_allow_them() -> None:
+    gateway_doc = GATEWAY.replace(
+        '{name: https, protocol: HTTPS, port: 443, hostname: "*.example.com"}',
+        "{name: https, protocol: HTTPS, port: 443, allowedRoutes: {namespaces: {from: All}}}",
+    ).replace(
+        "{name: ssh, protocol: TCP, port: 22}",
+        "{name: ssh, protocol: TCP, port: 22, allowedRoutes: {namespaces: {from: All}}}",
+    )
+    gateways = read_gateways({"network": _docs(CLASS + "---" + gateway_doc + "---" + RELEASE)})
+    internal = RouteRef("envoy-internal", "network", None)
+
+    def ports(ref: RouteRef, kind: str, namespace: str) -> list[tuple[int, str]]:
+        return [
+            (listener.target_port, listener.transport)
+            for _, listener in attached_listeners(ref, kind, namespace, gateways)
+        ]
+
+    # From another namespace an HTTPRoute reaches only the listener that allows All.
+    assert ports(internal, "HTTPRoute", "media") == [(10443, "TCP")]
+    # From the gateway's own namespace also the `Same` (default) listener.
+    assert ports(internal, "HTTPRoute", "network") == [(10080, "TCP"), (10443, "TCP")]
+    assert ports(RouteRef("envoy-internal", "network", "ssh"), "TCPRoute", "git") == [
+        (10022, "TCP")
+    ]
+    assert ports(RouteRef("envoy-internal", "network", "ssh"), "HTTPRoute", "git") == []
+    assert ports(RouteRef("envoy-external", "network", None), "HTTPRoute", "media") == []
+    # A parentRef without namespace means the route's own.
+    assert ports(RouteRef("envoy-internal", None, "http"), "HTTPRoute", "network") == [
+        (10080, "TCP")
+    ]
+
+
 # --------------------------------------------------------------------------- tunnels
 
 
@@ -406,6 +443,13 @@ def test_deedee_envoy_gateways(shared: Path) -> None:
     assert _ports(external) == {(80, 10080, "TCP"), (443, 10443, "TCP")}
     assert internal.control_plane is not None
     assert internal.control_plane.ports == (18000, 18002)  # the eep Wasm extension
+    # An app's route in another namespace reaches https (from: All; TCP, and UDP for
+    # HTTP/3), never http (from: Same) nor the external gateway it does not name.
+    route = RouteRef("envoy-internal", "network", None)
+    assert [
+        (listener.name, listener.target_port, listener.transport)
+        for _, listener in attached_listeners(route, "HTTPRoute", "media", list(gateways.values()))
+    ] == [("https", 10443, "TCP"), ("https", 10443, "UDP")]
     # towonel-agent tunnels envoy-external:443 (the hand-written policy allows 10443).
     towonel = _tree(network / "towonel-agent")
     strings = [s for doc in towonel for s in _strings(doc)]

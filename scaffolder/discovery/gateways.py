@@ -54,21 +54,18 @@ Gateway proxies receive traffic from outside the cluster (a LoadBalancer's traff
 through the node: ``world``, ``host``, ``remote-node``) and from pods (``cluster``):
 :data:`GATEWAY_INGRESS_ENTITIES`.
 
-Tunnels: ``cloudflared`` connects to Cloudflare's edge on port 7844 over TCP (http2) and UDP
-(quic) -- region1/region2.v2.argotunnel.com, per Cloudflare's "Tunnel with firewall" page
-(developers.cloudflare.com/cloudflare-one/connections/connect-networks/configure-tunnels/
-tunnel-with-firewall/): :func:`tunnel_edge`. :func:`gateway_targets` finds the gateways a
-tunnel (or any app) sends traffic to from the URLs in its values.
+Which listeners a route reaches: :func:`attached_listeners`. Tunnels and other apps that
+send traffic to a gateway: :mod:`scaffolder.discovery.tunnels`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from scaffolder.discovery.reader import api_group, as_int, as_list, as_map, as_str, labels_of
+from scaffolder.repo.model import RouteRef
 
 GATEWAY_GROUP = "gateway.networking.k8s.io"
 ENVOY_GROUP = "gateway.envoyproxy.io"
@@ -95,6 +92,17 @@ ENVOY_GATEWAY_CHART = "gateway-helm"
 
 GATEWAY_INGRESS_ENTITIES = ("world", "host", "remote-node", "cluster")
 
+# The route kinds a listener accepts when its allowedRoutes.kinds names none (Gateway API
+# spec: HTTP/HTTPS carry HTTPRoute and GRPCRoute, TLS carries TLSRoute (and TCPRoute
+# when it terminates TLS), TCP TCPRoute, UDP UDPRoute).
+_PROTOCOL_ROUTE_KINDS = {
+    "HTTP": frozenset({"HTTPRoute", "GRPCRoute"}),
+    "HTTPS": frozenset({"HTTPRoute", "GRPCRoute"}),
+    "TLS": frozenset({"TLSRoute", "TCPRoute"}),
+    "TCP": frozenset({"TCPRoute"}),
+    "UDP": frozenset({"UDPRoute"}),
+}
+
 # GatewayClass spec.controllerName -> implementation (prefix match).
 _CONTROLLERS = (
     ("gateway.envoyproxy.io/", "envoy-gateway"),
@@ -112,13 +120,25 @@ _BUILTIN_CLASSES = {"cilium": "cilium", "istio": "istio", "nginx": "nginx", "tra
 @dataclass(frozen=True)
 class Listener:
     """A Gateway listener: its ``port`` (the Service port), ``protocol`` (HTTP, HTTPS, TLS,
-    TCP, UDP) and the pod port it listens on (``target_port``) over ``transport``."""
+    TCP, UDP) and the pod port it listens on (``target_port``) over ``transport``.
+    ``allowed_from`` and ``route_kinds`` are its ``allowedRoutes``: the namespaces routes
+    may attach from (``Same``, the Gateway API default; ``All``; ``Selector``) and the
+    route kinds (by default those its protocol carries)."""
 
     name: str | None
     port: int
     protocol: str
     target_port: int
     transport: str = "TCP"  # TCP or UDP
+    allowed_from: str = "Same"
+    route_kinds: frozenset[str] = frozenset()
+
+    def accepts(self, kind: str, namespace: str, gateway_namespace: str) -> bool:
+        """Could a route of ``kind`` in ``namespace`` attach here? (A ``Selector`` is
+        taken to match: namespace labels are not in the repository.)"""
+        if kind not in self.route_kinds:
+            return False
+        return self.allowed_from != "Same" or namespace == gateway_namespace
 
 
 @dataclass(frozen=True)
@@ -153,23 +173,6 @@ class Gateway:
         if section is None:
             return self.listeners
         return tuple(listener for listener in self.listeners if listener.name == section)
-
-
-@dataclass(frozen=True)
-class TunnelEdge:
-    """Where a tunnel connector connects out to."""
-
-    name: str
-    ports: tuple[tuple[int, str], ...]
-    fqdns: tuple[str, ...]
-
-
-# developers.cloudflare.com .../configure-tunnels/tunnel-with-firewall/
-CLOUDFLARED_EDGE = TunnelEdge(
-    "cloudflared",
-    ((7844, "TCP"), (7844, "UDP")),
-    ("region1.v2.argotunnel.com", "region2.v2.argotunnel.com"),
-)
 
 
 # --------------------------------------------------------------------------- reading
@@ -373,9 +376,14 @@ def _listeners(
         protocol = (as_str(listener.get("protocol")) or "HTTP").upper()
         target = port + ENVOY_PORT_SHIFT if shift and port < MIN_UNPRIVILEGED_PORT else port
         transport = "UDP" if protocol == "UDP" else "TCP"
-        yield Listener(name, port, protocol, target, transport)
+        allowed = as_map(listener.get("allowedRoutes"))
+        origin = as_str(as_map(allowed.get("namespaces")).get("from")) or "Same"
+        kinds = frozenset(
+            kind for k in as_list(allowed.get("kinds")) if (kind := as_str(as_map(k).get("kind")))
+        ) or _PROTOCOL_ROUTE_KINDS.get(protocol, frozenset())
+        yield Listener(name, port, protocol, target, transport, origin, kinds)
         if protocol == "HTTPS" and (None in http3 or name in http3):
-            yield Listener(name, port, protocol, target, "UDP")
+            yield Listener(name, port, protocol, target, "UDP", origin, kinds)
 
 
 def _proxy_ref(ref: Any, default_namespace: str | None) -> tuple[str, str] | None:
@@ -496,50 +504,22 @@ def _traefik(
     return replace(base, pod_namespace=namespace, pod_selector=selector, listeners=listeners)
 
 
-# --------------------------------------------------------------------------- tunnels
+# --------------------------------------------------------------------------- routes
 
 
-def tunnel_edge(images: Iterable[str]) -> TunnelEdge | None:
-    """The edge a tunnel connector connects to, recognised by its image (cloudflared)."""
-    for image in images:
-        repository = image.split("@", 1)[0].rsplit(":", 1)[0] if "/" in image else image
-        if repository.rsplit("/", 1)[-1] == "cloudflared":
-            return CLOUDFLARED_EDGE
-    return None
-
-
-_HOST = re.compile(
-    r"(?:(?P<scheme>[a-z][a-z0-9+.-]*)://)?"
-    r"(?<![A-Za-z0-9.-])(?P<name>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)"
-    r"(?:\.(?P<namespace>[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)(?:\.svc(?:\.cluster\.local)?)?)?"
-    r"(?::(?P<port>\d{1,5}))?(?![A-Za-z0-9.-])"
-)
-_SCHEME_PORTS = {"http": 80, "https": 443, "ssh": 22}
-
-
-def gateway_targets(
-    strings: Iterable[str], namespace: str, gateways: Sequence[Gateway]
+def attached_listeners(
+    ref: RouteRef, kind: str, route_namespace: str, gateways: Sequence[Gateway]
 ) -> list[tuple[Gateway, Listener]]:
-    """The gateway listeners ``strings`` (an app's values, env, config) address as
-    ``[scheme://]<gateway>[.<namespace>[.svc[.cluster.local]]][:port]`` -- the Service Envoy
-    Gateway creates in GatewayNamespace mode is named after the Gateway, and users name
-    their own Services so. A host without namespace means ``namespace`` (the app's); a
-    port picks the listener (else the scheme's default port; else every TCP listener). A
-    bare name (no scheme, namespace or port, e.g. a route's parentRef) addresses nothing."""
-    by_key = {(g.namespace, g.name): g for g in gateways}
-    found: dict[tuple[str, str, int, str], tuple[Gateway, Listener]] = {}
-    for text in strings:
-        if not any(g.name in text for g in gateways):
-            continue
-        for match in _HOST.finditer(text):
-            scheme, qualifier, port_text = match.group("scheme", "namespace", "port")
-            gateway = by_key.get((qualifier or namespace, match.group("name")))
-            if gateway is None or not (scheme or qualifier or port_text):
-                continue  # a bare name (a parentRef's, say) addresses nothing
-            port = as_int(port_text) or _SCHEME_PORTS.get(scheme or "")
-            for listener in gateway.listeners:
-                if listener.transport != "TCP" or (port is not None and listener.port != port):
-                    continue
-                key = (gateway.namespace, gateway.name, listener.target_port, listener.transport)
-                found.setdefault(key, (gateway, listener))
-    return list(found.values())
+    """The listeners a route's parentRef attaches to: the Gateway it names (a route trusts
+    its own parentRefs -- an internal-only app never accepts the external gateway), the
+    listener its ``sectionName`` names (else every listener), kept only where the
+    listener's ``allowedRoutes`` accept the route's kind and namespace. Empty when the
+    Gateway is not in ``gateways``."""
+    namespace = ref.gateway_namespace or route_namespace
+    return [
+        (gateway, listener)
+        for gateway in gateways
+        if (gateway.namespace, gateway.name) == (namespace, ref.gateway_name)
+        for listener in gateway.listener_ports(ref.section_name)
+        if listener.accepts(kind, route_namespace, gateway.namespace)
+    ]
