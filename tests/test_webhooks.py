@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -279,18 +280,19 @@ def test_known_images_give_the_default_port_without_a_selector() -> None:
     }
 
 
-@pytest.mark.filterwarnings("ignore::ruamel.yaml.error.ReusedAnchorWarning")
 def test_deedee_webhook_servers(shared: Path) -> None:
     apps = shared / "trees" / "deedee-ops+home-ops" / "kubernetes" / "apps"
     found: dict[str, tuple[str, int | str | None]] = {}
     for release_file in sorted(apps.rglob("helmrelease.yaml")):
-        docs = [
-            d
-            for path in (release_file, release_file.parent / "ocirepository.yaml")
-            if path.is_file()
-            for d in parse_documents_fast(path.read_text(encoding="utf-8"), str(path))
-            if isinstance(d, dict)
-        ]
+        with warnings.catch_warnings():  # ruamel.yaml's ReusedAnchorWarning: the tree's style
+            warnings.simplefilter("ignore")
+            docs = [
+                d
+                for path in (release_file, release_file.parent / "ocirepository.yaml")
+                if path.is_file()
+                for d in parse_documents_fast(path.read_text(encoding="utf-8"), str(path))
+                if isinstance(d, dict)
+            ]
         sources = {
             d["metadata"]["name"]: d.get("spec", {})
             for d in docs
