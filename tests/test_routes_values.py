@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from scaffolder.core.yamlio import parse_documents_fast
+from scaffolder.discovery.drafts import Draft
 from scaffolder.discovery.reader import AppDir
 from scaffolder.discovery.routes import (
     Backend,
@@ -16,6 +17,7 @@ from scaffolder.discovery.routes import (
     backend_ports,
     read_route,
     read_route_spec,
+    routes_from_values,
     routes_in_values,
 )
 from scaffolder.repo.model import Port, RouteRef
@@ -299,3 +301,47 @@ def test_deedee_chart_routes(shared: Path) -> None:
     assert [r.source for r in stack] == ["alertmanager.route.main", "prometheus.route.main"]
     [renovate] = routes("forgejo-system/renovate/operator/helmrelease.yaml", "forgejo-system")
     assert renovate.hostnames == ("renovate.${ROOT_DOMAIN}",)
+
+
+def _draft() -> Draft:
+    return Draft(
+        name="forgejo",
+        namespace="git",
+        source_kind="HelmRelease",
+        directory=PurePosixPath("a"),
+        kustomization=PurePosixPath("a/kustomization.yaml"),
+        file=PurePosixPath("a/helmrelease.yaml"),
+        selector={},
+        pod_labels={},
+        flux_kustomization=None,
+    )
+
+
+def test_routes_from_values_reads_every_top_level_route_key() -> None:
+    values = _doc("""
+httpRoute: {enabled: false, parentRefs: [{name: envoy-external, namespace: network}]}
+tcpRoute:
+  enabled: true
+  parentRefs: [{name: envoy-internal, namespace: network, sectionName: ssh}]
+  rules: [{backendRefs: [{name: forgejo-ssh, port: 2222}]}]
+route:
+  main:
+    parentRefs: [{name: envoy-internal, namespace: network, sectionName: https}]
+    rules: [{backendRefs: [{port: 3000}]}]
+metrics:
+  httpRoute: {enabled: true, parentRefs: [{name: envoy-external, namespace: network}]}
+""")
+    draft = _draft()
+    routes_from_values(values, draft)
+    # The sub-component's route (metrics.httpRoute) is not the release's pods'.
+    assert draft.routes == [
+        RouteRef("envoy-internal", "network", "https"),
+        RouteRef("envoy-internal", "network", "ssh"),
+    ]
+    assert draft.route_ports == {3000, 2222}
+    single = _draft()
+    routes_from_values(
+        _doc("route: {enabled: true, parentRefs: [{name: envoy-internal, namespace: network}]}"),
+        single,
+    )
+    assert (single.routes, single.route_ports) == ([INTERNAL], set())

@@ -315,6 +315,26 @@ def backend_ports(
 
 
 def routes_from_values(values: Mapping[str, Any], draft: Draft) -> None:
+    """The gateways a HelmRelease's values route to, and the Service ports they target.
+
+    ``route.<id>`` (app-template's map of routes; without backendRefs they target the
+    primary port, ``http`` else the first), then any other top-level route key of
+    :func:`routes_in_values` -- ``httpRoute``/``grpcRoute``/``tcpRoute``/``tlsRoute``/
+    ``udpRoute`` and a single ``route`` -- whose backend ports count when stated. Route keys
+    nested under a sub-component (``alertmanager.route``) are left out: their pods are not
+    necessarily the release's."""
+    _app_template_routes(values, draft)
+    for spec in routes_in_values(values, draft.name, draft.namespace):
+        key, _, rest = spec.source.partition(".")
+        if spec.kind == "Ingress" or key not in VALUES_ROUTE_KEYS or (key == "route" and rest):
+            continue
+        for ref in spec.parent_refs:
+            draft.add_route(ref)
+        if spec.parent_refs:
+            draft.route_ports.update(b.port for b in spec.backends if b.port is not None)
+
+
+def _app_template_routes(values: Mapping[str, Any], draft: Draft) -> None:
     for route in as_map(values.get("route")).values():
         if not isinstance(route, dict) or not enabled(route):
             continue
