@@ -112,8 +112,9 @@ _CONTROLLERS = (
     ("traefik.io/", "traefik"),
 )
 # GatewayClasses the controllers (or their charts) create themselves, so a repository often
-# does not hold them: Cilium's `cilium`, Istio's `istio`, NGINX Gateway Fabric's chart's
-# `nginx`, Traefik's chart's `traefik`.
+# does not hold them: `cilium` (cilium-operator, with gatewayAPI.enabled) and `istio`
+# (istiod). `nginx` and `traefik` are the names NGINX Gateway Fabric's and Traefik's charts
+# give theirs by default -- taken from their documentation, not checked in the charts.
 _BUILTIN_CLASSES = {"cilium": "cilium", "istio": "istio", "nginx": "nginx", "traefik": "traefik"}
 
 
