@@ -1,7 +1,10 @@
 """The ``fast`` engine: the copier templates rendered by a Jinja environment configured like
 copier's, byte-identical to copier's output (a test proves it for every template).
 ``netpol scaffold`` renders thousands of small overlays with it; running copier once per
-app would take minutes on a large repository."""
+app would take minutes on a large repository.
+
+Beyond skipping copier's per-run work, it renders the hot output macros of
+``_macros.jinja`` natively (:mod:`scaffolder.templates.native`)."""
 
 from __future__ import annotations
 
@@ -10,12 +13,13 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatch
-from functools import cache
+from functools import cache, partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from scaffolder.core.errors import RenderError
 from scaffolder.core.fs import cache_dir
+from scaffolder.templates import native
 from scaffolder.templates.rendering import TEMPLATE_SUFFIX, Rendering, _with_digests, template_dir
 
 # --------------------------------------------------------------------------- fast engine
@@ -101,13 +105,26 @@ def _inline_source(name: str) -> str | None:
     )
 
 
+def _native_macros_source(root: Path, name: str) -> tuple[str, str, None] | None:
+    """The shared macros file with its hot macros rebound to :mod:`.native`'s versions."""
+    if name != native.MACROS_FILE:
+        return None
+    path = root / name
+    return native.macros_source(path.read_text(encoding="utf-8")), str(path), None
+
+
 @cache
-def _environment(root: Path) -> Any:
+def _environment(root: Path, native_macros: bool) -> Any:
     """Copier's Jinja settings. Not sandboxed: these are netpol's own templates, and the
     sandbox's per-call checks cost half the rendering time. Compiled templates (files and
     the inline validator/default strings alike) are kept in a bytecode cache, so a fresh
-    ``netpol`` process does not compile them again."""
+    ``netpol`` process does not compile them again.
+
+    With ``native_macros`` (the default), the hot output macros of ``_macros.jinja`` are
+    Python functions rendering the same text (:mod:`scaffolder.templates.native`); without,
+    every macro runs in Jinja as under copier (the reference the tests compare with)."""
     from jinja2 import (
+        BaseLoader,
         ChoiceLoader,
         Environment,
         FileSystemBytecodeCache,
@@ -122,13 +139,21 @@ def _environment(root: Path) -> Any:
         bytecode_cache = FileSystemBytecodeCache(str(directory))
     except OSError:
         pass
-    return Environment(
-        loader=ChoiceLoader([FunctionLoader(_inline_source), FileSystemLoader(str(root))]),
+
+    loaders: list[BaseLoader] = [FunctionLoader(_inline_source)]
+    if native_macros:
+        loaders.append(FunctionLoader(partial(_native_macros_source, root)))
+    loaders.append(FileSystemLoader(str(root)))
+    env = Environment(
+        loader=ChoiceLoader(loaders),
         bytecode_cache=bytecode_cache,
         auto_reload=False,
         extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
         keep_trailing_newline=True,
     )
+    if native_macros:
+        native.install(env)
+    return env
 
 
 @cache
@@ -137,7 +162,7 @@ def _compiled(root: Path, source: str) -> Any:
     is ~100x the cost of rendering, and the same few strings render thousands of times."""
     key = hashlib.sha256(source.encode()).hexdigest()
     _INLINE[key] = source
-    return _environment(root).get_template(_INLINE_PREFIX + key)
+    return _environment(root, True).get_template(_INLINE_PREFIX + key)
 
 
 @cache
@@ -148,7 +173,7 @@ def _referenced(root: Path, source: str) -> tuple[str, ...]:
     """
     from jinja2 import nodes
 
-    tree = _environment(root).parse(source)
+    tree = _environment(root, True).parse(source)
     return tuple(sorted({n.name for n in tree.find_all(nodes.Name) if n.ctx == "load"}))
 
 
@@ -214,10 +239,13 @@ def _resolve_answers(tpl: _Template, given: Mapping[str, Any]) -> dict[str, Any]
     return answers
 
 
-def render_fast(template: str, answers: Mapping[str, Any]) -> Rendering:
-    """Render like copier would, without copier's per-run overhead."""
+def render_fast(
+    template: str, answers: Mapping[str, Any], *, native_macros: bool = True
+) -> Rendering:
+    """Render like copier would, without copier's per-run overhead (``native_macros``:
+    see :func:`_environment`)."""
     tpl = _load_template(template)
-    env = _environment(tpl.root)
+    env = _environment(tpl.root, native_macros)
     resolved = _resolve_answers(tpl, answers)
     remembered = {"_src_path": str(tpl.root), **resolved}
     context = {

@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from scaffolder.core.fs import cache_dir
-from scaffolder.templates import fast, rendering
+from scaffolder.templates import fast, native, rendering
 from scaffolder.templates.fast import render_fast
 from scaffolder.templates.rendering import Rendering, template_dir
 
@@ -47,7 +47,7 @@ def _fingerprint(template: str) -> str:
     # WRITTEN_BY: the answers file records it, so a new netpol minor renders differently.
     digest = hashlib.sha256(f"{sys.version}|{jinja2.__version__}|{WRITTEN_BY}".encode())
     digest.update(Path(filters.__file__ or "").read_bytes())  # the filters' code
-    for module in (fast, rendering):  # the engine's code
+    for module in (fast, native, rendering):  # the engine's code
         digest.update(Path(module.__file__ or "").read_bytes())
     root = template_dir(template)
     for path in sorted(root.rglob("*")):
