@@ -122,3 +122,12 @@ def test_bad_answers_are_refused(
 
 def test_rendering_is_deterministic() -> None:
     assert render(OVERLAY, OVERLAY_CASES[1]).files == render(OVERLAY, OVERLAY_CASES[1]).files
+
+
+def test_validation_memo_tells_apart_values_json_would_confuse() -> None:
+    # The fast engine memoises validators on the values they read: {"1": ...} passing must
+    # not let {1: ...} (an int label key, refused) through.
+    base = {**OVERLAY_BASE, "gateway_ports": [80]}
+    render(OVERLAY, {**base, "selector": {"1": "x"}})
+    with pytest.raises(RenderError, match="not a valid label key"):
+        render(OVERLAY, {**base, "selector": {1: "x"}})

@@ -11,8 +11,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from scaffolder.core.fs import cache_dir
-from scaffolder.templates import fast, rendering
-from scaffolder.templates.fast import render_fast
+from scaffolder.templates import fast, native, rendering
+from scaffolder.templates.fast import plain_data, render_fast
 from scaffolder.templates.rendering import Rendering, template_dir
 
 # Rendering is a pure function of the template files, the engine's code and the answers.
@@ -47,7 +47,7 @@ def _fingerprint(template: str) -> str:
     # WRITTEN_BY: the answers file records it, so a new netpol minor renders differently.
     digest = hashlib.sha256(f"{sys.version}|{jinja2.__version__}|{WRITTEN_BY}".encode())
     digest.update(Path(filters.__file__ or "").read_bytes())  # the filters' code
-    for module in (fast, rendering):  # the engine's code
+    for module in (fast, native, rendering):  # the engine's code
         digest.update(Path(module.__file__ or "").read_bytes())
     root = template_dir(template)
     for path in sorted(root.rglob("*")):
@@ -85,21 +85,9 @@ def _memo(template: str) -> dict[str, tuple[tuple[str, str], ...]]:
     return memo
 
 
-def _plain(value: Any) -> bool:
-    """Data whose ``repr`` identifies it exactly (types, order and all)."""
-    kind = type(value)
-    if value is None or kind in (str, int, float, bool):
-        return True
-    if kind in (list, tuple):
-        return all(_plain(v) for v in value)
-    if kind is dict:
-        return all(type(k) is str and _plain(v) for k, v in value.items())
-    return False
-
-
 def _memo_key(answers: Mapping[str, Any]) -> str | None:
     data = dict(answers)
-    return hashlib.sha256(repr(data).encode()).hexdigest()[:32] if _plain(data) else None
+    return hashlib.sha256(repr(data).encode()).hexdigest()[:32] if plain_data(data) else None
 
 
 def _remember(template: str, key: str, rendering: Rendering) -> None:
