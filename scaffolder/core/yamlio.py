@@ -36,11 +36,11 @@ def _safe_yaml() -> YAML:
     return yaml
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path | str) -> str:
     """Read a file as UTF-8 without newline translation (CRLF stays CRLF)."""
     try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            return fh.read()
+        with open(path, "rb") as fh:  # noqa: PTH123 - bytes, decoded at once: no text layer
+            return fh.read().decode("utf-8")
     except FileNotFoundError as exc:
         raise YamlError(path, "file not found") from exc
     except UnicodeDecodeError as exc:

@@ -29,7 +29,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from scaffolder.core.errors import PathEscapeError, RepoError, YamlError
-from scaffolder.core.fs import repo_path
 from scaffolder.core.yamlio import enable_parse_memo
 from scaffolder.discovery.cnpg import (
     cluster_index,
@@ -48,6 +47,7 @@ from scaffolder.discovery.reader import (
     api_group,
     as_map,
     as_str,
+    child,
     collect_strings,
     entries_of,
     is_kind,
@@ -65,11 +65,11 @@ def read_namespace(reader: Reader, namespace: Entry) -> tuple[Namespace, list[Pe
     name, ns_dir = namespace.name, namespace.directory
     if namespace.kustomization is None:  # pragma: no cover - the layout lists only kustomized dirs
         raise RepoError(f"{ns_dir}/ has no kustomization.yaml")
-    kustomization = namespace.kustomization
-    absolute = repo_path(reader.root, kustomization)  # PathEscapeError for a symlink out
+    kustomization = str(namespace.kustomization)
+    absolute = reader.contained(kustomization)  # PathEscapeError for a symlink out
     docs = reader.docs(kustomization, absolute)
     if len(docs) != 1 or not isinstance(docs[0], dict):
-        raise YamlError(str(kustomization), "expected one kustomization mapping")
+        raise YamlError(kustomization, "expected one kustomization mapping")
     kz: dict[str, Any] = docs[0]
     resources = entries_of(kz, "resources", kustomization)
     components = entries_of(kz, "components", kustomization)
@@ -78,19 +78,21 @@ def read_namespace(reader: Reader, namespace: Entry) -> tuple[Namespace, list[Pe
     ns = Namespace(
         name=name,
         directory=ns_dir,
-        kustomization=kustomization,
+        kustomization=namespace.kustomization,
         components=list(components),
     )
     warnings = ns.warnings
-    app_dirs: dict[PurePosixPath, AppDir] = {}
+    app_dirs: dict[str, AppDir] = {}
+    base = str(ns_dir)
 
     for entry in resources:
-        target = reader.resource_target(kustomization, ns_dir, entry, warnings)
+        target = reader.resource_target(kustomization, base, entry, warnings)
         if target is None:
             continue
         rel, found = target
         if found is not None:
-            app_dirs.setdefault(rel, AppDir(rel, rel / found.name, None, k8s_namespace))
+            if rel not in app_dirs:
+                app_dirs[rel] = AppDir(rel, child(rel, found), None, k8s_namespace)
             continue
         file_docs = reader.try_docs(rel, warnings)
         if file_docs is None:
@@ -109,7 +111,7 @@ def read_namespace(reader: Reader, namespace: Entry) -> tuple[Namespace, list[Pe
         read_app_dir(reader, app_dir, ns, drafts, services, routes, shared)
 
     apps, pending = _to_apps(_assemble(ns, drafts, services, routes, shared))
-    collect_policies(reader, ns, apps, [d.directory for d in app_dirs.values()], k8s_namespace)
+    collect_policies(reader, ns, apps, list(app_dirs), k8s_namespace)
     ns.apps = sorted(apps, key=lambda a: a.name)
     ns.cnpg_clusters.sort(key=lambda c: c.name)
     return ns, pending
@@ -128,12 +130,12 @@ def read_app_dir(
     files = list(reader.app_files(app_dir, ns.warnings))
     sources = {
         str(as_map(doc.get("metadata")).get("name")): as_map(doc.get("spec"))
-        for _, _, docs in files
+        for _, docs in files
         for doc in docs
         if isinstance(doc, dict) and is_kind(doc, "OCIRepository", "source.toolkit.fluxcd.io")
     }
-    strings = shared.setdefault(app_dir.directory, [])
-    for file, _base, docs in files:
+    strings = shared.setdefault(app_dir.directory_path, [])
+    for file, docs in files:
         for doc in docs:
             if not isinstance(doc, dict) or not isinstance(doc.get("kind"), str):
                 continue

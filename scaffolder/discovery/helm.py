@@ -27,7 +27,6 @@ value overrides); otherwise they come from plain Services in the repo, if any.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from pathlib import PurePosixPath
 from typing import Any
 
 from scaffolder.discovery.drafts import INSTANCE_LABEL, NAME_LABEL, Draft
@@ -100,7 +99,7 @@ def _images(values: Any) -> Iterator[str]:
 
 def read_helm_release(
     doc: dict[str, Any],
-    file: PurePosixPath,
+    file: str,
     app_dir: AppDir,
     sources: Mapping[str, Mapping[str, Any]],
     warnings: list[str],
@@ -132,8 +131,8 @@ def read_helm_release(
         name=name,
         namespace=namespace,
         source_kind="HelmRelease",
-        directory=app_dir.directory,
-        kustomization=app_dir.kustomization,
+        directory=app_dir.directory_path,
+        kustomization=app_dir.kustomization_path,
         file=file,
         selector={},
         pod_labels={},
@@ -202,7 +201,7 @@ def _app_template(
     values: Mapping[str, Any],
     draft: Draft,
     fullname: str,
-    file: PurePosixPath,
+    file: str,
     warnings: list[str],
 ) -> None:
     controllers = {

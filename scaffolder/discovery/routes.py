@@ -7,7 +7,6 @@ to the only app of the route's directory (see :mod:`scaffolder.discovery.assembl
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from pathlib import PurePosixPath
 from typing import Any
 
 from scaffolder.discovery.drafts import Draft, RouteDraft
@@ -48,7 +47,7 @@ def parent_refs(value: Any, namespace: str) -> Iterator[RouteRef]:
         )
 
 
-def read_route(doc: dict[str, Any], file: PurePosixPath, app_dir: AppDir) -> RouteDraft:
+def read_route(doc: dict[str, Any], file: str, app_dir: AppDir) -> RouteDraft:
     metadata = as_map(doc.get("metadata"))
     spec = as_map(doc.get("spec"))
     namespace = as_str(metadata.get("namespace")) or app_dir.namespace
@@ -69,7 +68,7 @@ def read_route(doc: dict[str, Any], file: PurePosixPath, app_dir: AppDir) -> Rou
     return RouteDraft(
         name=as_str(metadata.get("name")) or "?",
         file=file,
-        directory=app_dir.directory,
+        directory=app_dir.directory_path,
         parent_refs=list(parent_refs(spec.get("parentRefs"), namespace)),
         backends=backends,
         backend_ports=ports,
