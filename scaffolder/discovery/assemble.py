@@ -24,7 +24,9 @@ Flux ``${VAR}`` substitutions are kept verbatim.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+import gc
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
@@ -92,7 +94,7 @@ def read_namespace(reader: Reader, namespace: Entry) -> tuple[Namespace, list[Pe
         rel, found = target
         if found is not None:
             if rel not in app_dirs:
-                app_dirs[rel] = AppDir(rel, child(rel, found), None, k8s_namespace)
+                app_dirs[rel] = reader.app_dir(rel, child(rel, found), None, k8s_namespace)
             continue
         file_docs = reader.try_docs(rel, warnings)
         if file_docs is None:
@@ -285,6 +287,28 @@ class Source(Protocol):
     def layout(self) -> Layout: ...
 
 
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause the cyclic garbage collector while discovering: discovery allocates hundreds
+    of thousands of small containers (parsed documents, the model) and keeps them, so each
+    collection would only traverse them again. Afterwards what was allocated joins the
+    oldest generation directly (a freeze and unfreeze: two list splices), instead of being
+    scanned by the next young collections; cyclic garbage among it is still found by the
+    next full collection. Not when objects are frozen already (a forked worker's inherited
+    model must stay frozen)."""
+    enabled = gc.isenabled()
+    frozen = gc.get_freeze_count()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if frozen == 0:
+            gc.freeze()
+            gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
 def discover_namespace(repo: Source, name: str) -> Namespace:
     """Discover one namespace. CNPG clusters of other namespaces its apps use are found
     by a quick scan of the apps directory; ``consumers`` of its own clusters only list apps
@@ -333,7 +357,8 @@ def discover_all(
 
     if len(selected) >= MEMO_NAMESPACES:
         enable_parse_memo()  # loaded once, before workers fork
-    results = map_chunked(one, selected)
-    fallback = None if names is None else (lambda: scan_clusters(reader, layout.apps_dir))
-    link_clusters(results, cluster_index(ns for ns, _ in results), fallback=fallback)
+    with _no_cycle_collection():
+        results = map_chunked(one, selected)
+        fallback = None if names is None else (lambda: scan_clusters(reader, layout.apps_dir))
+        link_clusters(results, cluster_index(ns for ns, _ in results), fallback=fallback)
     return [ns for ns, _ in results]

@@ -35,7 +35,7 @@ def flux_kustomization(
     ks = FluxKustomization(
         name=name,
         namespace=as_str(metadata.get("namespace")) or as_str(kz.get("namespace")),
-        path=None if path is None else reader.path(path),
+        path=None if path is None else reader.path(path),  # shared with the AppDir
         target_namespace=target,
         suspend=spec.get("suspend") is True,
         file=reader.path(file),
@@ -61,4 +61,4 @@ def flux_kustomization(
         )
         return
     if path not in app_dirs:
-        app_dirs[path] = AppDir(path, found, name, target or k8s_namespace)
+        app_dirs[path] = reader.app_dir(path, found, name, target or k8s_namespace)

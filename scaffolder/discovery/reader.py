@@ -18,19 +18,14 @@ import os
 import posixpath
 import stat
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from scaffolder.core.errors import PathEscapeError, YamlError
 from scaffolder.core.fs import KUSTOMIZATION_NAMES, repo_path
-from scaffolder.core.yamlio import parse_documents_fast, read_text
+from scaffolder.core.yamlio import document_parser, read_text
 from scaffolder.policy import YAML_SUFFIXES
-
-
-def _parse(text: str, source: Path | str) -> list[Any]:
-    """All non-empty documents of ``text``; :class:`YamlError` (file and line) on bad YAML."""
-    return parse_documents_fast(text, source)
 
 
 def as_map(value: Any) -> dict[str, Any]:
@@ -130,13 +125,8 @@ class AppDir:
     kustomization: str
     flux_kustomization: str | None
     namespace: str
-    # the model's forms of ``directory`` and ``kustomization``
-    directory_path: PurePosixPath = field(init=False, repr=False, compare=False)
-    kustomization_path: PurePosixPath = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        self.directory_path = PurePosixPath(self.directory)
-        self.kustomization_path = PurePosixPath(self.kustomization)
+    directory_path: PurePosixPath  # the model's forms of the two paths
+    kustomization_path: PurePosixPath
 
 
 # --------------------------------------------------------------------------- reader
@@ -158,14 +148,6 @@ def _stat_kind(path: str) -> int:
     except ValueError:
         return _MISSING
     return _DIR if stat.S_ISDIR(mode) else _FILE if stat.S_ISREG(mode) else _OTHER
-
-
-def _entry_kind(entry: os.DirEntry[str]) -> int:
-    if entry.is_symlink():
-        return _LINK
-    if entry.is_dir(follow_symlinks=False):
-        return _DIR
-    return _FILE if entry.is_file(follow_symlinks=False) else _OTHER
 
 
 class Reader:
@@ -192,6 +174,9 @@ class Reader:
         self.listings: dict[str, dict[str, int] | None] = {}
         self.followed: dict[str, int] = {}  # kinds of symlinks and of unlisted paths
         self.paths: dict[str, PurePosixPath] = {}
+        self.inside_listings: dict[str, dict[str, int] | None] = {}
+        # all non-empty documents of a text; YamlError (file and line) on bad YAML
+        self.parse = document_parser()
 
     def absolute(self, rel: str) -> str:
         return self.base if rel == "." else self.prefix + rel
@@ -203,13 +188,25 @@ class Reader:
             found = self.paths[rel] = PurePosixPath(rel)
         return found
 
+    def app_dir(
+        self, directory: str, kustomization: str, flux_kustomization: str | None, namespace: str
+    ) -> AppDir:
+        return AppDir(
+            directory,
+            kustomization,
+            flux_kustomization,
+            namespace,
+            self.path(directory),
+            self.path(kustomization),
+        )
+
     def _within(self, real: str) -> bool:
         return real == self.root_real or real.startswith(self.inside_real)
 
     # -- directory listings ----------------------------------------------------------
     def listing(self, rel_dir: str) -> dict[str, int] | None:
-        """The entries of directory ``rel_dir`` (name -> kind, sorted by name); None when
-        it cannot be listed."""
+        """The entries of directory ``rel_dir`` (name -> kind); None when it cannot be
+        listed."""
         try:
             return self.listings[rel_dir]
         except KeyError:
@@ -217,7 +214,16 @@ class Reader:
         found: dict[str, int] | None
         try:
             with os.scandir(self.absolute(rel_dir)) as it:
-                found = {e.name: _entry_kind(e) for e in sorted(it, key=_name)}
+                found = {
+                    e.name: _LINK
+                    if e.is_symlink()
+                    else _DIR
+                    if e.is_dir(follow_symlinks=False)
+                    else _FILE
+                    if e.is_file(follow_symlinks=False)
+                    else _OTHER
+                    for e in it
+                }
         except OSError:
             found = None
         self.listings[rel_dir] = found
@@ -226,9 +232,15 @@ class Reader:
     def _listed(self, rel_dir: str) -> dict[str, int] | None:
         """:meth:`listing`, but only of directories inside the repository (None otherwise:
         the caller asks the file system about the one path instead)."""
-        if rel_dir != "." and not self._within(self.real(rel_dir)):
-            return None
-        return self.listing(rel_dir)
+        try:
+            return self.inside_listings[rel_dir]
+        except KeyError:
+            pass
+        found = (
+            self.listing(rel_dir) if rel_dir == "." or self._within(self.real(rel_dir)) else None
+        )
+        self.inside_listings[rel_dir] = found
+        return found
 
     def kind(self, rel: str) -> int:
         """What ``rel`` is (symlinks followed): _DIR, _FILE, _OTHER or _MISSING."""
@@ -271,13 +283,14 @@ class Reader:
     def inside(self, rel: str) -> str | None:
         """The absolute path of ``rel`` if it stays inside the repository (through ``..`` or
         symlinks), else None."""
-        if rel in self.insides:
-            return self.insides[rel]
+        found = self.insides.get(rel, "")  # "": not checked yet
+        if found != "":
+            return found
         if rel == ".":
             return self.base
         if rel.startswith("/") or rel == ".." or rel.startswith("../"):
             return None
-        found = self.absolute(rel) if self._within(self.real(rel)) else None
+        found = self.prefix + rel if self._within(self.real(rel)) else None
         self.insides[rel] = found
         return found
 
@@ -323,7 +336,7 @@ class Reader:
             raise
 
     def _parse(self, rel: str, text: str) -> list[Any]:
-        docs = _parse(text, rel)
+        docs = self.parse(text, rel)
         self.cache[rel] = docs
         return docs
 
@@ -368,11 +381,11 @@ class Reader:
             if entries is None:
                 continue
             subdirs = []
-            for name, kind in entries.items():
+            for name in sorted(entries):
                 if name.startswith("."):
                     continue
                 rel = child(rel_dir, name)
-                if kind == _DIR:
+                if entries[name] == _DIR:
                     subdirs.append(rel)
                 elif name.endswith(YAML_SUFFIXES):
                     yield rel, self.absolute(rel)
@@ -438,7 +451,3 @@ class Reader:
             )
             return None
         return rel, found
-
-
-def _name(entry: os.DirEntry[str]) -> str:
-    return entry.name
