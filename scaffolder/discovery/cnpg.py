@@ -94,11 +94,11 @@ def scan_clusters(reader: Reader, apps_dir: PurePosixPath) -> ClusterIndex:
     index: ClusterIndex = {}
     top = str(apps_dir)
     skip = 0 if top == "." else len(top) + 1
-    for rel, absolute in reader.walk_yaml_text(top):
+    for rel in reader.yaml_files(top):
         try:
             if reader.inside(rel) is None:
                 continue
-            text = read_text(absolute)
+            text = read_text(reader.absolute(rel))
             if "postgresql.cnpg.io" not in text or "Cluster" not in text:
                 continue
             docs = reader.docs_of_text(rel, text)

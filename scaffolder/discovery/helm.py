@@ -31,6 +31,7 @@ from typing import Any
 
 from scaffolder.discovery.drafts import INSTANCE_LABEL, NAME_LABEL, Draft
 from scaffolder.discovery.reader import (
+    SCALAR_TYPES,
     AppDir,
     as_int,
     as_list,
@@ -84,19 +85,27 @@ def _strings_and_oauth2(values: Any, out: list[str]) -> bool:
     an image in them (``image: str`` or ``image: {repository: str}``) is oauth2-proxy."""
     oauth2 = False
     stack = [values]
+    pop, push, add = stack.pop, stack.extend, out.append
     while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            out.append(item)
-        elif isinstance(item, dict):
+        item = pop()
+        cls = item.__class__
+        if cls is str:
+            add(item)
+        elif cls is dict or (cls not in SCALAR_TYPES and isinstance(item, dict)):
             if not oauth2 and "image" in item:
                 image = item["image"]
                 if isinstance(image, dict):
                     image = image.get("repository")
                 oauth2 = isinstance(image, str) and "oauth2-proxy" in image
-            stack.extend(item.values())
+            push(item.values())
+        elif cls is list:
+            push(item)
+        elif cls in SCALAR_TYPES:
+            continue
+        elif isinstance(item, str):
+            add(item)
         elif isinstance(item, list):
-            stack.extend(item)
+            push(item)
     return oauth2
 
 

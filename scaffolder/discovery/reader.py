@@ -65,17 +65,32 @@ def is_kind(doc: Mapping[str, Any], kind: str, group: str) -> bool:
     return doc.get("kind") == kind and api_group(doc) == group
 
 
+SCALAR_TYPES = frozenset({int, float, bool, type(None)})
+
+
 def collect_strings(value: Any, out: list[str]) -> None:
-    """Append every string leaf of ``value`` (mapping values and list items) to ``out``."""
+    """Append every string leaf of ``value`` (mapping values and list items) to ``out``.
+
+    Exact types are tested first (parsed YAML has no subclasses), ``isinstance`` after."""
     stack = [value]
+    pop, push, add = stack.pop, stack.extend, out.append
     while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            out.append(item)
+        item = pop()
+        cls = item.__class__
+        if cls is str:
+            add(item)
+        elif cls is dict:
+            push(item.values())
+        elif cls is list:
+            push(item)
+        elif cls in SCALAR_TYPES:
+            continue
+        elif isinstance(item, str):
+            add(item)
         elif isinstance(item, dict):
-            stack.extend(item.values())
+            push(item.values())
         elif isinstance(item, list):
-            stack.extend(item)
+            push(item)
 
 
 def is_remote(entry: str) -> bool:
@@ -175,6 +190,7 @@ class Reader:
         self.followed: dict[str, int] = {}  # kinds of symlinks and of unlisted paths
         self.paths: dict[str, PurePosixPath] = {}
         self.inside_listings: dict[str, dict[str, int] | None] = {}
+        self.yaml_entries: dict[str, tuple[list[str], list[str]]] = {}
         # all non-empty documents of a text; YamlError (file and line) on bad YAML
         self.parse = document_parser()
 
@@ -369,27 +385,36 @@ class Reader:
         found = self.find_kustomization(directory)
         return child(directory, found) if found is not None else None
 
-    def walk_yaml_text(self, directory: str) -> Iterator[tuple[str, str]]:
-        """Every YAML file under ``directory``, sorted, as (repo-relative path, absolute
-        path); hidden entries are skipped and symlinked directories not followed."""
+    def yaml_files(self, directory: str) -> list[str]:
+        """Every YAML file under ``directory`` (repo-relative, sorted; hidden entries skipped,
+        symlinked directories not followed)."""
         if self.inside(directory) is None or self.kind(directory) != _DIR:
-            return
+            return []
+        found: list[str] = []
         stack = [directory]
         while stack:
-            rel_dir = stack.pop()
-            entries = self.listing(rel_dir)
-            if entries is None:
+            files, subdirs = self._yaml_entries(stack.pop())
+            found += files
+            stack += reversed(subdirs)
+        return found
+
+    def _yaml_entries(self, rel_dir: str) -> tuple[list[str], list[str]]:
+        """The YAML files and the sub-directories of ``rel_dir`` (sorted, not hidden)."""
+        cached = self.yaml_entries.get(rel_dir)
+        if cached is not None:
+            return cached
+        files: list[str] = []
+        subdirs: list[str] = []
+        entries = self.listing(rel_dir) or {}
+        for name in sorted(entries):
+            if name.startswith("."):
                 continue
-            subdirs = []
-            for name in sorted(entries):
-                if name.startswith("."):
-                    continue
-                rel = child(rel_dir, name)
-                if entries[name] == _DIR:
-                    subdirs.append(rel)
-                elif name.endswith(YAML_SUFFIXES):
-                    yield rel, self.absolute(rel)
-            stack.extend(reversed(subdirs))
+            if entries[name] == _DIR:
+                subdirs.append(child(rel_dir, name))
+            elif name.endswith(YAML_SUFFIXES):
+                files.append(child(rel_dir, name))
+        cached = self.yaml_entries[rel_dir] = (files, subdirs)
+        return cached
 
     # -- app directories ---------------------------------------------------------------
     def app_files(self, app_dir: AppDir, warnings: list[str]) -> Iterator[tuple[str, list[Any]]]:
