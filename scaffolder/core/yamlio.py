@@ -16,6 +16,7 @@ import marshal
 import os
 import struct
 import zlib
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,17 +37,32 @@ def _safe_yaml() -> YAML:
     return yaml
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path | str) -> str:
     """Read a file as UTF-8 without newline translation (CRLF stays CRLF)."""
     try:
-        with path.open(encoding="utf-8", newline="") as fh:
-            return fh.read()
+        return _read_bytes(path).decode("utf-8")
     except FileNotFoundError as exc:
         raise YamlError(path, "file not found") from exc
     except UnicodeDecodeError as exc:
         raise YamlError(path, "not UTF-8 text") from exc
     except OSError as exc:
         raise YamlError(path, f"cannot read ({exc.strerror})") from exc
+
+
+def _read_bytes(path: Path | str) -> bytes:
+    """The bytes of a file: plain system calls (no buffered file object for a whole-file
+    read; thousands of small manifests are read per run)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        data = os.read(fd, 1 << 16)
+        if not data:
+            return data
+        chunks = [data]
+        while data := os.read(fd, 1 << 20):
+            chunks.append(data)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def detect_newline(text: str) -> str:
@@ -365,7 +381,26 @@ def parse_documents_fast(text: str, source: Path | str) -> list[Any]:
     """
     if not _MEMO_ON:
         return _parse_documents_fast(text, source)
-    path = _memo_path()
+    return _parse_memoised(_memo_path(), text, source)
+
+
+def document_parser() -> Callable[[str, Path | str], list[Any]]:
+    """:func:`parse_documents_fast` for a run reading thousands of files (discovery): the
+    memo file's location (from the environment) is looked up once, on first use."""
+    path: str | None = None
+
+    def parse(text: str, source: Path | str) -> list[Any]:
+        nonlocal path
+        if not _MEMO_ON:
+            return _parse_documents_fast(text, source)
+        if path is None:
+            path = _memo_path()
+        return _parse_memoised(path, text, source)
+
+    return parse
+
+
+def _parse_memoised(path: str, text: str, source: Path | str) -> list[Any]:
     memo = _parse_memo(path)
     key = hashlib.blake2b(
         text.encode("utf-8", "surrogatepass"), digest_size=_MEMO_KEY_SIZE

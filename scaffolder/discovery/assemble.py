@@ -24,12 +24,13 @@ Flux ``${VAR}`` substitutions are kept verbatim.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+import gc
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from scaffolder.core.errors import PathEscapeError, RepoError, YamlError
-from scaffolder.core.fs import repo_path
 from scaffolder.core.yamlio import enable_parse_memo
 from scaffolder.discovery.cnpg import (
     cluster_index,
@@ -48,6 +49,7 @@ from scaffolder.discovery.reader import (
     api_group,
     as_map,
     as_str,
+    child,
     collect_strings,
     entries_of,
     is_kind,
@@ -65,11 +67,11 @@ def read_namespace(reader: Reader, namespace: Entry) -> tuple[Namespace, list[Pe
     name, ns_dir = namespace.name, namespace.directory
     if namespace.kustomization is None:  # pragma: no cover - the layout lists only kustomized dirs
         raise RepoError(f"{ns_dir}/ has no kustomization.yaml")
-    kustomization = namespace.kustomization
-    absolute = repo_path(reader.root, kustomization)  # PathEscapeError for a symlink out
+    kustomization = str(namespace.kustomization)
+    absolute = reader.contained(kustomization)  # PathEscapeError for a symlink out
     docs = reader.docs(kustomization, absolute)
     if len(docs) != 1 or not isinstance(docs[0], dict):
-        raise YamlError(str(kustomization), "expected one kustomization mapping")
+        raise YamlError(kustomization, "expected one kustomization mapping")
     kz: dict[str, Any] = docs[0]
     resources = entries_of(kz, "resources", kustomization)
     components = entries_of(kz, "components", kustomization)
@@ -78,19 +80,21 @@ def read_namespace(reader: Reader, namespace: Entry) -> tuple[Namespace, list[Pe
     ns = Namespace(
         name=name,
         directory=ns_dir,
-        kustomization=kustomization,
+        kustomization=namespace.kustomization,
         components=list(components),
     )
     warnings = ns.warnings
-    app_dirs: dict[PurePosixPath, AppDir] = {}
+    app_dirs: dict[str, AppDir] = {}
+    base = str(ns_dir)
 
     for entry in resources:
-        target = reader.resource_target(kustomization, ns_dir, entry, warnings)
+        target = reader.resource_target(kustomization, base, entry, warnings)
         if target is None:
             continue
         rel, found = target
         if found is not None:
-            app_dirs.setdefault(rel, AppDir(rel, rel / found.name, None, k8s_namespace))
+            if rel not in app_dirs:
+                app_dirs[rel] = reader.app_dir(rel, child(rel, found), None, k8s_namespace)
             continue
         file_docs = reader.try_docs(rel, warnings)
         if file_docs is None:
@@ -109,7 +113,7 @@ def read_namespace(reader: Reader, namespace: Entry) -> tuple[Namespace, list[Pe
         read_app_dir(reader, app_dir, ns, drafts, services, routes, shared)
 
     apps, pending = _to_apps(_assemble(ns, drafts, services, routes, shared))
-    collect_policies(reader, ns, apps, [d.directory for d in app_dirs.values()], k8s_namespace)
+    collect_policies(reader, ns, apps, list(app_dirs), k8s_namespace)
     ns.apps = sorted(apps, key=lambda a: a.name)
     ns.cnpg_clusters.sort(key=lambda c: c.name)
     return ns, pending
@@ -128,12 +132,12 @@ def read_app_dir(
     files = list(reader.app_files(app_dir, ns.warnings))
     sources = {
         str(as_map(doc.get("metadata")).get("name")): as_map(doc.get("spec"))
-        for _, _, docs in files
+        for _, docs in files
         for doc in docs
         if isinstance(doc, dict) and is_kind(doc, "OCIRepository", "source.toolkit.fluxcd.io")
     }
-    strings = shared.setdefault(app_dir.directory, [])
-    for file, _base, docs in files:
+    strings = shared.setdefault(app_dir.directory_path, [])
+    for file, docs in files:
         for doc in docs:
             if not isinstance(doc, dict) or not isinstance(doc.get("kind"), str):
                 continue
@@ -283,6 +287,28 @@ class Source(Protocol):
     def layout(self) -> Layout: ...
 
 
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause the cyclic garbage collector while discovering: discovery allocates hundreds
+    of thousands of small containers (parsed documents, the model) and keeps them, so each
+    collection would only traverse them again. Afterwards what was allocated joins the
+    oldest generation directly (a freeze and unfreeze: two list splices), instead of being
+    scanned by the next young collections; cyclic garbage among it is still found by the
+    next full collection. Not when objects are frozen already (a forked worker's inherited
+    model must stay frozen)."""
+    enabled = gc.isenabled()
+    frozen = gc.get_freeze_count()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if frozen == 0:
+            gc.freeze()
+            gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
 def discover_namespace(repo: Source, name: str) -> Namespace:
     """Discover one namespace. CNPG clusters of other namespaces its apps use are found
     by a quick scan of the apps directory; ``consumers`` of its own clusters only list apps
@@ -331,7 +357,8 @@ def discover_all(
 
     if len(selected) >= MEMO_NAMESPACES:
         enable_parse_memo()  # loaded once, before workers fork
-    results = map_chunked(one, selected)
-    fallback = None if names is None else (lambda: scan_clusters(reader, layout.apps_dir))
-    link_clusters(results, cluster_index(ns for ns, _ in results), fallback=fallback)
+    with _no_cycle_collection():
+        results = map_chunked(one, selected)
+        fallback = None if names is None else (lambda: scan_clusters(reader, layout.apps_dir))
+        link_clusters(results, cluster_index(ns for ns, _ in results), fallback=fallback)
     return [ns for ns, _ in results]

@@ -33,7 +33,7 @@ _CNPG_SECRET = re.compile(r"^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)-(app|superuser)$"
 
 
 def read_cluster(
-    doc: Mapping[str, Any], file: PurePosixPath, app_dir: AppDir, warnings: list[str]
+    doc: Mapping[str, Any], file: str, app_dir: AppDir, warnings: list[str]
 ) -> CnpgCluster | None:
     """A CNPG ``Cluster`` manifest of ``app_dir`` (None, with a warning, without a name)."""
     name = as_str(as_map(doc.get("metadata")).get("name"))
@@ -44,8 +44,8 @@ def read_cluster(
     return CnpgCluster(
         name,
         cluster_ns,
-        app_dir.directory,
-        app_dir.kustomization,
+        app_dir.directory_path,
+        app_dir.kustomization_path,
         backup_endpoints=backup_endpoints(as_map(doc.get("spec"))),
     )
 
@@ -92,19 +92,20 @@ def cluster_index(namespaces: Iterable[Namespace]) -> ClusterIndex:
 def scan_clusters(reader: Reader, apps_dir: PurePosixPath) -> ClusterIndex:
     """CNPG clusters anywhere under the apps dir, by a quick text scan (no structure)."""
     index: ClusterIndex = {}
-    for rel, absolute in reader.walk_yaml(apps_dir):
+    top = str(apps_dir)
+    skip = 0 if top == "." else len(top) + 1
+    for rel in reader.yaml_files(top):
         try:
             if reader.inside(rel) is None:
                 continue
-            text = read_text(absolute)
+            text = read_text(reader.absolute(rel))
             if "postgresql.cnpg.io" not in text or "Cluster" not in text:
                 continue
-            docs = reader.docs(rel, absolute)
+            docs = reader.docs_of_text(rel, text)
         except YamlError:
             continue
-        default_ns = (
-            rel.relative_to(apps_dir).parts[0] if len(rel.relative_to(apps_dir).parts) > 1 else None
-        )
+        parts = rel[skip:].split("/")
+        default_ns = parts[0] if len(parts) > 1 else None
         for doc in docs:
             if isinstance(doc, dict) and is_kind(doc, "Cluster", "postgresql.cnpg.io"):
                 metadata = as_map(doc.get("metadata"))

@@ -24,7 +24,7 @@ class Draft:
     source_kind: str
     directory: PurePosixPath
     kustomization: PurePosixPath
-    file: PurePosixPath
+    file: str  # repo-relative
     selector: dict[str, str]
     pod_labels: dict[str, str]
     flux_kustomization: str | None
@@ -62,7 +62,7 @@ class Draft:
 @dataclass
 class ServiceDraft:
     name: str
-    file: PurePosixPath
+    file: str  # repo-relative
     directory: PurePosixPath
     kustomization: PurePosixPath
     flux_kustomization: str | None
@@ -74,7 +74,7 @@ class ServiceDraft:
 @dataclass
 class RouteDraft:
     name: str
-    file: PurePosixPath
+    file: str  # repo-relative
     directory: PurePosixPath
     parent_refs: list[RouteRef]
     backends: list[str]

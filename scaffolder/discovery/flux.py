@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import posixpath
-from pathlib import PurePosixPath
 from typing import Any
 
 from scaffolder.discovery.reader import AppDir, Reader, as_map, as_str
@@ -15,10 +14,10 @@ from scaffolder.repo.model import FluxKustomization, Namespace
 def flux_kustomization(
     reader: Reader,
     doc: dict[str, Any],
-    file: PurePosixPath,
+    file: str,
     kz: dict[str, Any],
     ns: Namespace,
-    app_dirs: dict[PurePosixPath, AppDir],
+    app_dirs: dict[str, AppDir],
     k8s_namespace: str,
 ) -> None:
     metadata = as_map(doc.get("metadata"))
@@ -28,24 +27,24 @@ def flux_kustomization(
         ns.warnings.append(f"{file}: Flux Kustomization without metadata.name; skipped")
         return
     raw_path = spec.get("path")
-    path: PurePosixPath | None = None
+    path: str | None = None
     if isinstance(raw_path, str) and raw_path.strip():
         normalised = posixpath.normpath(raw_path.strip().removeprefix("./"))
-        path = PurePosixPath(normalised) if normalised not in ("", ".") else PurePosixPath()
+        path = normalised if normalised not in ("", ".") else "."
     target = as_str(spec.get("targetNamespace"))
     ks = FluxKustomization(
         name=name,
         namespace=as_str(metadata.get("namespace")) or as_str(kz.get("namespace")),
-        path=path,
+        path=None if path is None else reader.path(path),  # shared with the AppDir
         target_namespace=target,
         suspend=spec.get("suspend") is True,
-        file=file,
+        file=reader.path(file),
     )
     ns.flux_kustomizations.append(ks)
     if path is None:
         ns.warnings.append(f"{file}: Flux Kustomization {name} has no spec.path; skipped")
         return
-    if "${" in str(path):
+    if "${" in path:
         ns.warnings.append(
             f"{file}: Flux Kustomization {name}: spec.path {raw_path} uses a substitution; skipped"
         )
@@ -61,4 +60,5 @@ def flux_kustomization(
             f"{file}: Flux Kustomization {name}: {path}/ has no kustomization.yaml; skipped"
         )
         return
-    app_dirs.setdefault(path, AppDir(path, found, name, target or k8s_namespace))
+    if path not in app_dirs:
+        app_dirs[path] = reader.app_dir(path, found, name, target or k8s_namespace)

@@ -26,18 +26,17 @@ value overrides); otherwise they come from plain Services in the repo, if any.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from pathlib import PurePosixPath
+from collections.abc import Mapping
 from typing import Any
 
 from scaffolder.discovery.drafts import INSTANCE_LABEL, NAME_LABEL, Draft
 from scaffolder.discovery.reader import (
+    SCALAR_TYPES,
     AppDir,
     as_int,
     as_list,
     as_map,
     as_str,
-    collect_strings,
     enabled,
 )
 from scaffolder.discovery.routes import routes_from_values
@@ -81,26 +80,38 @@ def _override(values: Mapping[str, Any], key: str) -> str | None:
     return value if value and "{{" not in value else None
 
 
-def _images(values: Any) -> Iterator[str]:
-    """Image references in chart values: ``image: str`` or ``image: {repository: ...}``."""
+def _strings_and_oauth2(values: Any, out: list[str]) -> bool:
+    """:func:`collect_strings` of the values (same order), in the same pass telling whether
+    an image in them (``image: str`` or ``image: {repository: str}``) is oauth2-proxy."""
+    oauth2 = False
     stack = [values]
+    pop, push, add = stack.pop, stack.extend, out.append
     while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            for key, value in item.items():
-                if key == "image":
-                    if isinstance(value, str):
-                        yield value
-                    elif isinstance(value, dict) and isinstance(value.get("repository"), str):
-                        yield value["repository"]
-                stack.append(value)
+        item = pop()
+        cls = item.__class__
+        if cls is str:
+            add(item)
+        elif cls is dict or (cls not in SCALAR_TYPES and isinstance(item, dict)):
+            if not oauth2 and "image" in item:
+                image = item["image"]
+                if isinstance(image, dict):
+                    image = image.get("repository")
+                oauth2 = isinstance(image, str) and "oauth2-proxy" in image
+            push(item.values())
+        elif cls is list:
+            push(item)
+        elif cls in SCALAR_TYPES:
+            continue
+        elif isinstance(item, str):
+            add(item)
         elif isinstance(item, list):
-            stack.extend(item)
+            push(item)
+    return oauth2
 
 
 def read_helm_release(
     doc: dict[str, Any],
-    file: PurePosixPath,
+    file: str,
     app_dir: AppDir,
     sources: Mapping[str, Mapping[str, Any]],
     warnings: list[str],
@@ -132,16 +143,15 @@ def read_helm_release(
         name=name,
         namespace=namespace,
         source_kind="HelmRelease",
-        directory=app_dir.directory,
-        kustomization=app_dir.kustomization,
+        directory=app_dir.directory_path,
+        kustomization=app_dir.kustomization_path,
         file=file,
         selector={},
         pod_labels={},
         flux_kustomization=app_dir.flux_kustomization,
     )
-    images = list(_images(values))
-    draft.oauth2 = chart == "oauth2-proxy" or any("oauth2-proxy" in image for image in images)
-    collect_strings(values, draft.strings)
+    oauth2_image = _strings_and_oauth2(values, draft.strings)
+    draft.oauth2 = chart == "oauth2-proxy" or oauth2_image
     if app_template:
         label = name_override or release
         draft.selector = {NAME_LABEL: label}
@@ -202,7 +212,7 @@ def _app_template(
     values: Mapping[str, Any],
     draft: Draft,
     fullname: str,
-    file: PurePosixPath,
+    file: str,
     warnings: list[str],
 ) -> None:
     controllers = {

@@ -1,18 +1,22 @@
 """The network policies a namespace already has: every CiliumNetworkPolicy,
 CiliumClusterwideNetworkPolicy and NetworkPolicy in a YAML file under the namespace
 directory (and under app directories that live elsewhere).
+
+The files the apps were read from are parsed already (and the directories listed): the
+walk only reads the other YAML files, and parses those that mention ``NetworkPolicy``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
+from typing import Any
 
 from scaffolder.core.errors import YamlError
 from scaffolder.core.yamlio import read_text
 from scaffolder.discovery.reader import Reader
-from scaffolder.policy import is_policy_document, policies_in_documents, to_ref
+from scaffolder.policy import POLICY_KINDS, is_policy_document, policies_in_documents, to_ref
 from scaffolder.repo.model import App, Namespace, PolicyRef
 
 
@@ -21,25 +25,25 @@ def collect_policies(
     reader: Reader,
     ns: Namespace,
     apps: list[App],
-    app_directories: list[PurePosixPath],
+    app_directories: list[str],
     k8s_namespace: str,
 ) -> None:
-    elsewhere = (d for d in app_directories if d != ns.directory and ns.directory not in d.parents)
-    roots = [ns.directory, *sorted(elsewhere)]
+    ns_dir = str(ns.directory)
+    elsewhere = (d for d in app_directories if not under(d, ns_dir))
+    roots = [ns_dir, *sorted(elsewhere, key=_parts)]
     seen: set[str] = set()
     found: list[PolicyRef] = []
     for directory in roots:
-        for rel_text, absolute_text in reader.walk_yaml_text(directory):
-            if rel_text in seen:
+        for rel in reader.yaml_files(directory):
+            if rel in seen:
                 continue
-            seen.add(rel_text)
-            cached = reader.cache.get(rel_text)
-            if isinstance(cached, list) and not any(map(is_policy_document, cached)):
+            seen.add(rel)
+            cached = reader.cache.get(rel)
+            if isinstance(cached, list) and not _any_policy(cached):
                 continue  # read with the app: no policy in it
-            rel = PurePosixPath(rel_text)
-            absolute = Path(absolute_text)
             if cached is None:
-                if reader.inside(rel) is None:
+                absolute = reader.inside(rel)
+                if absolute is None:
                     ns.warnings.append(f"{rel}: resolves outside the repository; skipped")
                     continue
                 try:
@@ -50,7 +54,7 @@ def collect_policies(
                 if "NetworkPolicy" not in text:
                     continue
                 try:
-                    docs = reader.docs(rel, absolute)
+                    docs = reader.docs_of_text(rel, text)
                 except YamlError:
                     ns.warnings.append(f"{rel}: not valid YAML; policies in it ignored")
                     continue
@@ -58,8 +62,9 @@ def collect_policies(
                 continue  # already warned when the app was read
             else:
                 docs = cached
+            path = reader.path(rel)
             try:
-                policies = policies_in_documents(docs, rel)
+                policies = policies_in_documents(docs, path)
             except YamlError as exc:
                 ns.warnings.append(f"{rel}: {exc.problem}; policies in it ignored")
                 continue
@@ -75,13 +80,31 @@ def collect_policies(
         app.existing_policies = tuple(p for p in found if under(p.path, app.directory))
 
 
-def under(path: PurePosixPath, directory: PurePosixPath) -> bool:
+def _any_policy(docs: list[Any]) -> bool:
+    """``any(map(is_policy_document, docs))``, quicker for the mappings whose ``kind`` is
+    no policy kind (nearly every document)."""
+    for doc in docs:
+        if doc.__class__ is dict:
+            kind = doc.get("kind")
+            if kind.__class__ is str and kind not in POLICY_KINDS:
+                continue
+        if is_policy_document(doc):
+            return True
+    return False
+
+
+def _parts(rel: str) -> tuple[str, ...]:
+    """The sort key of ``PurePosixPath(rel)`` (its parts), for a normalised relative path."""
+    return () if rel == "." else tuple(rel.split("/"))
+
+
+def under(path: PurePosixPath | str, directory: PurePosixPath | str) -> bool:
     """``path.is_relative_to(directory)`` for repo-relative paths, without pathlib's cost."""
     text, prefix = str(path), str(directory)
     return prefix == "." or text == prefix or text.startswith(prefix + "/")
 
 
-def _owner(rel: PurePosixPath, apps: Iterable[App]) -> App | None:
+def _owner(rel: str, apps: Iterable[App]) -> App | None:
     best: App | None = None
     for app in apps:
         if under(rel, app.directory) and (

@@ -13,22 +13,19 @@ loader is unavailable or refuses a file.
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from scaffolder.core.errors import YamlError
-from scaffolder.core.fs import find_kustomization
-from scaffolder.core.yamlio import parse_documents_fast, read_text
+from scaffolder.core.errors import PathEscapeError, YamlError
+from scaffolder.core.fs import KUSTOMIZATION_NAMES, repo_path
+from scaffolder.core.yamlio import document_parser, read_text
 from scaffolder.policy import YAML_SUFFIXES
-
-
-def _parse(text: str, source: Path | str) -> list[Any]:
-    """All non-empty documents of ``text``; :class:`YamlError` (file and line) on bad YAML."""
-    return parse_documents_fast(text, source)
 
 
 def as_map(value: Any) -> dict[str, Any]:
@@ -68,17 +65,32 @@ def is_kind(doc: Mapping[str, Any], kind: str, group: str) -> bool:
     return doc.get("kind") == kind and api_group(doc) == group
 
 
+SCALAR_TYPES = frozenset({int, float, bool, type(None)})
+
+
 def collect_strings(value: Any, out: list[str]) -> None:
-    """Append every string leaf of ``value`` (mapping values and list items) to ``out``."""
+    """Append every string leaf of ``value`` (mapping values and list items) to ``out``.
+
+    Exact types are tested first (parsed YAML has no subclasses), ``isinstance`` after."""
     stack = [value]
+    pop, push, add = stack.pop, stack.extend, out.append
     while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            out.append(item)
+        item = pop()
+        cls = item.__class__
+        if cls is str:
+            add(item)
+        elif cls is dict:
+            push(item.values())
+        elif cls is list:
+            push(item)
+        elif cls in SCALAR_TYPES:
+            continue
+        elif isinstance(item, str):
+            add(item)
         elif isinstance(item, dict):
-            stack.extend(item.values())
+            push(item.values())
         elif isinstance(item, list):
-            stack.extend(item)
+            push(item)
 
 
 def is_remote(entry: str) -> bool:
@@ -90,7 +102,7 @@ def enabled(item: Mapping[str, Any]) -> bool:
     return item.get("enabled", True) is not False
 
 
-def entries_of(kz: Mapping[str, Any], key: str, where: PurePosixPath) -> list[str]:
+def entries_of(kz: Mapping[str, Any], key: str, where: str | PurePosixPath) -> list[str]:
     value = kz.get(key)
     if value is None:
         return []
@@ -99,142 +111,315 @@ def entries_of(kz: Mapping[str, Any], key: str, where: PurePosixPath) -> list[st
     return list(value)
 
 
+# Repo-relative paths are plain, normalised POSIX strings here ("." is the root): pathlib
+# objects cost more than everything else discovery does with a path.
+
+
+def parent_of(rel: str) -> str:
+    """``str(PurePosixPath(rel).parent)`` for a normalised relative path."""
+    head, sep, _ = rel.rpartition("/")
+    return head if sep and head else ("/" if sep else ".")
+
+
+def child(rel: str, name: str) -> str:
+    """``str(PurePosixPath(rel) / name)`` for a normalised relative path and a plain name."""
+    return name if rel == "." else f"{rel}/{name}"
+
+
+def join(base: str, entry: str) -> str:
+    """``entry`` of a kustomization in ``base``, normalised (``..`` folded, no ``./``)."""
+    return posixpath.normpath(posixpath.join(base, entry))
+
+
 @dataclass
 class AppDir:
     """A directory holding one or more apps: its kustomization, the Flux Kustomization that
     deploys it (if any) and the namespace its objects default to."""
 
-    directory: PurePosixPath
-    kustomization: PurePosixPath
+    directory: str
+    kustomization: str
     flux_kustomization: str | None
     namespace: str
+    directory_path: PurePosixPath  # the model's forms of the two paths
+    kustomization_path: PurePosixPath
 
 
 # --------------------------------------------------------------------------- reader
 
+# What a directory entry is (symlinks not followed; _LINK is resolved with stat on demand).
+_MISSING, _DIR, _FILE, _OTHER, _LINK = 0, 1, 2, 3, 4
+# errors Path.is_file() / is_dir() take for "no" (any other OSError propagates)
+_IGNORED_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+
+
+def _stat_kind(path: str) -> int:
+    """What ``path`` is, following symlinks: what ``Path.is_dir()`` / ``is_file()`` answer."""
+    try:
+        mode = os.stat(path).st_mode  # noqa: PTH116 - hot path
+    except OSError as exc:
+        if exc.errno not in _IGNORED_ERRNOS:
+            raise
+        return _MISSING
+    except ValueError:
+        return _MISSING
+    return _DIR if stat.S_ISDIR(mode) else _FILE if stat.S_ISREG(mode) else _OTHER
+
 
 class Reader:
     """Reads the files of the repository at ``root`` for one discovery run: each file is
-    parsed once (documents or the parse error are cached), every path is checked to stay
-    inside the repository."""
+    read and parsed once (documents or the parse error are cached), every path is checked
+    to stay inside the repository.
+
+    Each directory is listed once (``scandir``: names and entry types); existence and
+    type checks are answered from the listings, and a path's real location is its real
+    parent's plus its name unless the listing shows a symlink. Only symlinks, and
+    directories that cannot be listed, cost a ``stat`` of their own. Listings are kept for
+    this run only: discovery does not change the tree.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.base = str(root)
+        self.prefix = self.base if self.base.endswith("/") else self.base + "/"
         self.root_real = os.path.realpath(root)
+        self.inside_real = self.root_real.rstrip("/") + "/"
         self.cache: dict[str, list[Any] | str] = {}
         self.reals: dict[str, str] = {}
-        self.insides: dict[str, Path | None] = {}
+        self.insides: dict[str, str | None] = {}
+        self.listings: dict[str, dict[str, int] | None] = {}
+        self.followed: dict[str, int] = {}  # kinds of symlinks and of unlisted paths
+        self.paths: dict[str, PurePosixPath] = {}
+        self.inside_listings: dict[str, dict[str, int] | None] = {}
+        self.yaml_entries: dict[str, tuple[list[str], list[str]]] = {}
+        # all non-empty documents of a text; YamlError (file and line) on bad YAML
+        self.parse = document_parser()
+
+    def absolute(self, rel: str) -> str:
+        return self.base if rel == "." else self.prefix + rel
+
+    def path(self, rel: str) -> PurePosixPath:
+        """``PurePosixPath(rel)``, one object per path (the model's paths)."""
+        found = self.paths.get(rel)
+        if found is None:
+            found = self.paths[rel] = PurePosixPath(rel)
+        return found
+
+    def app_dir(
+        self, directory: str, kustomization: str, flux_kustomization: str | None, namespace: str
+    ) -> AppDir:
+        return AppDir(
+            directory,
+            kustomization,
+            flux_kustomization,
+            namespace,
+            self.path(directory),
+            self.path(kustomization),
+        )
+
+    def _within(self, real: str) -> bool:
+        return real == self.root_real or real.startswith(self.inside_real)
+
+    # -- directory listings ----------------------------------------------------------
+    def listing(self, rel_dir: str) -> dict[str, int] | None:
+        """The entries of directory ``rel_dir`` (name -> kind); None when it cannot be
+        listed."""
+        try:
+            return self.listings[rel_dir]
+        except KeyError:
+            pass
+        found: dict[str, int] | None
+        try:
+            with os.scandir(self.absolute(rel_dir)) as it:
+                found = {
+                    e.name: _LINK
+                    if e.is_symlink()
+                    else _DIR
+                    if e.is_dir(follow_symlinks=False)
+                    else _FILE
+                    if e.is_file(follow_symlinks=False)
+                    else _OTHER
+                    for e in it
+                }
+        except OSError:
+            found = None
+        self.listings[rel_dir] = found
+        return found
+
+    def _listed(self, rel_dir: str) -> dict[str, int] | None:
+        """:meth:`listing`, but only of directories inside the repository (None otherwise:
+        the caller asks the file system about the one path instead)."""
+        try:
+            return self.inside_listings[rel_dir]
+        except KeyError:
+            pass
+        found = (
+            self.listing(rel_dir) if rel_dir == "." or self._within(self.real(rel_dir)) else None
+        )
+        self.inside_listings[rel_dir] = found
+        return found
+
+    def kind(self, rel: str) -> int:
+        """What ``rel`` is (symlinks followed): _DIR, _FILE, _OTHER or _MISSING."""
+        head, _, name = rel.rpartition("/")
+        entries = self._listed(head or ".") if rel != "." else None
+        found = _LINK if entries is None else entries.get(name, _MISSING)
+        if found == _LINK:
+            cached = self.followed.get(rel)
+            if cached is None:
+                cached = self.followed[rel] = _stat_kind(self.absolute(rel))
+            found = cached
+        return found
+
+    def is_file(self, rel: str) -> bool:
+        return self.kind(rel) == _FILE
+
+    def is_dir(self, rel: str) -> bool:
+        return self.kind(rel) == _DIR
 
     # -- paths -----------------------------------------------------------------------
     def real(self, rel: str) -> str:
-        """``os.path.realpath`` of the normalised repo-relative ``rel``, one lstat per new path."""
+        """``os.path.realpath`` of the normalised repo-relative ``rel``: its real parent's
+        path plus its name unless it is a symlink."""
         hit = self.reals.get(rel)
         if hit is not None:
             return hit
-        parent, _, name = rel.rpartition("/")
-        full = f"{self.real(parent) if parent else self.root_real}/{name}"
-        real = os.path.realpath(full) if os.path.islink(full) else full  # noqa: PTH114 - hot path
+        head, _, name = rel.rpartition("/")
+        parent = self.real(head) if head else self.root_real
+        full = f"{parent}/{name}"
+        entries = self.listing(head or ".") if not head or self._within(parent) else None
+        link = (
+            os.path.islink(full)  # noqa: PTH114 - hot path
+            if entries is None
+            else entries.get(name) == _LINK
+        )
+        real = os.path.realpath(full) if link else full
         self.reals[rel] = real
         return real
 
-    def inside(self, rel: PurePosixPath) -> Path | None:
+    def inside(self, rel: str) -> str | None:
         """The absolute path of ``rel`` if it stays inside the repository (through ``..`` or
         symlinks), else None."""
-        text = str(rel)
-        if text in self.insides:
-            return self.insides[text]
-        if text == ".":
-            return self.root
-        if rel.is_absolute() or text == ".." or text.startswith("../"):
+        found = self.insides.get(rel, "")  # "": not checked yet
+        if found != "":
+            return found
+        if rel == ".":
+            return self.base
+        if rel.startswith("/") or rel == ".." or rel.startswith("../"):
             return None
-        real = self.real(text)
-        if real != self.root_real and not real.startswith(self.root_real + os.sep):
-            found = None
-        else:
-            found = self.root / text
-        self.insides[text] = found
+        found = self.prefix + rel if self._within(self.real(rel)) else None
+        self.insides[rel] = found
         return found
 
-    @staticmethod
-    def join(base: PurePosixPath, entry: str) -> PurePosixPath:
-        return PurePosixPath(posixpath.normpath(posixpath.join(str(base), entry)))
+    def contained(self, rel: str) -> str:
+        """:func:`scaffolder.core.fs.repo_path` of ``rel``, as a string: the absolute path,
+        or :class:`PathEscapeError` for a path resolving outside the repository."""
+        parts = rel.split("/")
+        if rel.startswith("/") or any(p in ("", ".", "..") for p in parts):
+            return str(repo_path(self.root, rel))  # not normalised: the general check
+        real = self.real(rel)
+        if not self._within(real):
+            raise PathEscapeError(
+                f"{rel}: resolves outside the repository ({real})",
+                hint="netpol only edits files inside the repository; check for '..' or symlinks",
+            )
+        return self.absolute(rel)
 
     # -- files -----------------------------------------------------------------------
-    def docs(self, rel: PurePosixPath, absolute: Path) -> list[Any]:
+    def docs(self, rel: str, absolute: str) -> list[Any]:
         """Parsed documents of a file (cached); raises YamlError."""
-        key = str(rel)
-        cached = self.cache.get(key)
+        cached = self.cache.get(rel)
         if isinstance(cached, list):
             return cached
         if isinstance(cached, str):
-            raise YamlError(key, cached)
+            raise YamlError(rel, cached)
         try:
-            docs = _parse(read_text(absolute), key)
+            return self._parse(rel, read_text(absolute))
         except YamlError as exc:
-            self.cache[key] = exc.problem if exc.line is None else f"line {exc.line}: {exc.problem}"
+            self.cache[rel] = exc.problem if exc.line is None else f"line {exc.line}: {exc.problem}"
             raise
-        self.cache[key] = docs
+
+    def docs_of_text(self, rel: str, text: str) -> list[Any]:
+        """:meth:`docs` for a file whose ``text`` the caller has read already."""
+        cached = self.cache.get(rel)
+        if isinstance(cached, list):
+            return cached
+        if isinstance(cached, str):
+            raise YamlError(rel, cached)
+        try:
+            return self._parse(rel, text)
+        except YamlError as exc:
+            self.cache[rel] = exc.problem if exc.line is None else f"line {exc.line}: {exc.problem}"
+            raise
+
+    def _parse(self, rel: str, text: str) -> list[Any]:
+        docs = self.parse(text, rel)
+        self.cache[rel] = docs
         return docs
 
-    def try_docs(self, rel: PurePosixPath, warnings: list[str]) -> list[Any] | None:
+    def try_docs(self, rel: str, warnings: list[str]) -> list[Any] | None:
         absolute = self.inside(rel)
         if absolute is None:
             warnings.append(f"{rel}: resolves outside the repository; skipped")
             return None
-        if not absolute.is_file():
+        if self.kind(rel) != _FILE:
             warnings.append(f"{rel}: not found; skipped")
             return None
         try:
             return self.docs(rel, absolute)
         except YamlError as exc:
-            where = f"{rel}:{exc.line}" if exc.line is not None else str(rel)
+            where = f"{rel}:{exc.line}" if exc.line is not None else rel
             warnings.append(f"{where}: {exc.problem}; file skipped")
             return None
 
-    def kustomization_of(self, directory: PurePosixPath) -> PurePosixPath | None:
-        absolute = self.inside(directory)
-        if absolute is None or not absolute.is_dir():
+    def find_kustomization(self, directory: str) -> str | None:
+        """:func:`scaffolder.core.fs.find_kustomization` of a directory known to be inside:
+        the file name."""
+        for name in KUSTOMIZATION_NAMES:
+            if self.kind(child(directory, name)) == _FILE:
+                return name
+        return None
+
+    def kustomization_of(self, directory: str) -> str | None:
+        if self.inside(directory) is None or self.kind(directory) != _DIR:
             return None
-        found = find_kustomization(absolute)
-        return directory / found.name if found is not None else None
+        found = self.find_kustomization(directory)
+        return child(directory, found) if found is not None else None
 
-    def walk_yaml(self, directory: PurePosixPath) -> Iterator[tuple[PurePosixPath, Path]]:
-        """Every YAML file under ``directory`` (sorted; symlinked directories not followed)."""
-        for rel, absolute in self.walk_yaml_text(directory):
-            yield PurePosixPath(rel), Path(absolute)
-
-    def walk_yaml_text(self, directory: PurePosixPath) -> Iterator[tuple[str, str]]:
-        """:meth:`walk_yaml` as strings: ``str()`` of the repo-relative path, absolute path."""
-        start = self.inside(directory)
-        if start is None or not start.is_dir():
-            return
-        root = str(self.root)
-        top = str(directory)
-        stack = ["" if top == "." else top]
+    def yaml_files(self, directory: str) -> list[str]:
+        """Every YAML file under ``directory`` (repo-relative, sorted; hidden entries skipped,
+        symlinked directories not followed)."""
+        if self.inside(directory) is None or self.kind(directory) != _DIR:
+            return []
+        found: list[str] = []
+        stack = [directory]
         while stack:
-            rel_dir = stack.pop()
-            prefix = f"{rel_dir}/" if rel_dir else ""
-            try:
-                entries = sorted(os.scandir(f"{root}/{rel_dir}"), key=lambda e: e.name)
-            except OSError:
-                continue
-            subdirs = []
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    subdirs.append(prefix + entry.name)
-                elif entry.name.endswith(YAML_SUFFIXES):
-                    yield prefix + entry.name, entry.path
-            stack.extend(reversed(subdirs))
+            files, subdirs = self._yaml_entries(stack.pop())
+            found += files
+            stack += reversed(subdirs)
+        return found
 
-    # -- namespace -------------------------------------------------------------------
+    def _yaml_entries(self, rel_dir: str) -> tuple[list[str], list[str]]:
+        """The YAML files and the sub-directories of ``rel_dir`` (sorted, not hidden)."""
+        cached = self.yaml_entries.get(rel_dir)
+        if cached is not None:
+            return cached
+        files: list[str] = []
+        subdirs: list[str] = []
+        entries = self.listing(rel_dir) or {}
+        for name in sorted(entries):
+            if name.startswith("."):
+                continue
+            if entries[name] == _DIR:
+                subdirs.append(child(rel_dir, name))
+            elif name.endswith(YAML_SUFFIXES):
+                files.append(child(rel_dir, name))
+        cached = self.yaml_entries[rel_dir] = (files, subdirs)
+        return cached
+
     # -- app directories ---------------------------------------------------------------
-    def app_files(
-        self, app_dir: AppDir, warnings: list[str]
-    ) -> Iterator[tuple[PurePosixPath, PurePosixPath, list[Any]]]:
-        """(file, directory it belongs to, documents) for every resource of the app, recursively."""
-        seen: set[PurePosixPath] = set()
+    def app_files(self, app_dir: AppDir, warnings: list[str]) -> Iterator[tuple[str, list[Any]]]:
+        """(file, documents) for every resource of the app, recursively."""
+        seen: set[str] = set()
         stack = [app_dir.kustomization]
         while stack:
             kustomization = stack.pop()
@@ -247,44 +432,44 @@ class Reader:
             if len(docs) != 1 or not isinstance(docs[0], dict):
                 warnings.append(f"{kustomization}: not a kustomization mapping; skipped")
                 continue
-            base = kustomization.parent
+            base = parent_of(kustomization)
             try:
                 entries = entries_of(docs[0], "resources", kustomization)
             except YamlError as exc:
                 warnings.append(f"{kustomization}: {exc.problem}; skipped")
                 continue
-            nested: list[PurePosixPath] = []
+            nested: list[str] = []
             for entry in entries:
                 target = self.resource_target(kustomization, base, entry, warnings)
                 if target is None:
                     continue
                 rel, found = target
                 if found is not None:
-                    nested.append(rel / found.name)
+                    nested.append(child(rel, found))
                     continue
                 file_docs = self.try_docs(rel, warnings)
                 if file_docs is not None:
-                    yield rel, base, file_docs
+                    yield rel, file_docs
             stack.extend(reversed(nested))
 
     def resource_target(
-        self, kustomization: PurePosixPath, base: PurePosixPath, entry: str, warnings: list[str]
-    ) -> tuple[PurePosixPath, Path | None] | None:
-        """A local ``resources:`` entry as (repo-relative path, the kustomization file when it
-        is a directory). None, with a warning where useful, for remote entries, entries
-        outside the repository and directories without a kustomization."""
+        self, kustomization: str, base: str, entry: str, warnings: list[str]
+    ) -> tuple[str, str | None] | None:
+        """A local ``resources:`` entry as (repo-relative path, the name of its
+        kustomization file when it is a directory). None, with a warning where useful, for
+        remote entries, entries outside the repository and directories without a
+        kustomization."""
         if is_remote(entry):
             return None
-        rel = self.join(base, entry)
-        absolute = self.inside(rel)
-        if absolute is None:
+        rel = join(base, entry)
+        if self.inside(rel) is None:
             warnings.append(
                 f"{kustomization}: resource {entry} resolves outside the repository; skipped"
             )
             return None
-        if not absolute.is_dir():
+        if self.kind(rel) != _DIR:
             return rel, None
-        found = find_kustomization(absolute)
+        found = self.find_kustomization(rel)
         if found is None:
             warnings.append(
                 f"{kustomization}: resource {entry} is a directory without a kustomization; skipped"

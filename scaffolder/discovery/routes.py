@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
 
 from scaffolder.discovery.drafts import Draft, RouteDraft
@@ -356,7 +355,7 @@ def _app_template_routes(values: Mapping[str, Any], draft: Draft) -> None:
         draft.route_ports.update(ports)
 
 
-def read_route(doc: dict[str, Any], file: PurePosixPath, app_dir: AppDir) -> RouteDraft:
+def read_route(doc: dict[str, Any], file: str, app_dir: AppDir) -> RouteDraft:
     """A route manifest as a :class:`RouteDraft`: its backends in its own namespace."""
     spec = read_route_spec(doc, app_dir.namespace)
     namespace = as_str(as_map(doc.get("metadata")).get("namespace")) or app_dir.namespace
@@ -364,7 +363,7 @@ def read_route(doc: dict[str, Any], file: PurePosixPath, app_dir: AppDir) -> Rou
     return RouteDraft(
         name=spec.name if spec else "?",
         file=file,
-        directory=app_dir.directory,
+        directory=app_dir.directory_path,
         parent_refs=list(spec.parent_refs) if spec else [],
         backends=[b.service for b in local if b.service],
         backend_ports=[b.port for b in local if b.port is not None],

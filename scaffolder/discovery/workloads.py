@@ -11,7 +11,6 @@ Gateway's generated proxy pods.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from pathlib import PurePosixPath
 from typing import Any
 
 from scaffolder.discovery.drafts import Draft, ServiceDraft
@@ -28,7 +27,7 @@ from scaffolder.repo.model import Port
 
 
 def read_workload(
-    doc: dict[str, Any], file: PurePosixPath, app_dir: AppDir, warnings: list[str]
+    doc: dict[str, Any], file: str, app_dir: AppDir, warnings: list[str]
 ) -> Draft | None:
     metadata = as_map(doc.get("metadata"))
     name = as_str(metadata.get("name"))
@@ -47,8 +46,8 @@ def read_workload(
         name=name,
         namespace=as_str(metadata.get("namespace")) or app_dir.namespace,
         source_kind=kind,
-        directory=app_dir.directory,
-        kustomization=app_dir.kustomization,
+        directory=app_dir.directory_path,
+        kustomization=app_dir.kustomization_path,
         file=file,
         selector=selector,
         pod_labels={**selector, **pod_labels},
@@ -71,7 +70,7 @@ def read_workload(
     return draft
 
 
-def read_service(doc: dict[str, Any], file: PurePosixPath, app_dir: AppDir) -> ServiceDraft | None:
+def read_service(doc: dict[str, Any], file: str, app_dir: AppDir) -> ServiceDraft | None:
     name = as_str(as_map(doc.get("metadata")).get("name"))
     spec = as_map(doc.get("spec"))
     if name is None or spec.get("type") == "ExternalName":
@@ -79,8 +78,8 @@ def read_service(doc: dict[str, Any], file: PurePosixPath, app_dir: AppDir) -> S
     return ServiceDraft(
         name=name,
         file=file,
-        directory=app_dir.directory,
-        kustomization=app_dir.kustomization,
+        directory=app_dir.directory_path,
+        kustomization=app_dir.kustomization_path,
         flux_kustomization=app_dir.flux_kustomization,
         namespace=as_str(as_map(doc.get("metadata")).get("namespace")) or app_dir.namespace,
         selector=labels_of(spec.get("selector")),
