@@ -231,8 +231,15 @@ spec:
   parentRefs: [{name: envoy-internal, namespace: network, sectionName: https}]
   rules: [{backendRefs: [{name: web, port: 80}, {name: far, namespace: other, port: 81}]}]
 """)
-    app_dir = AppDir(PurePosixPath("a"), PurePosixPath("a/kustomization.yaml"), None, "default")
-    draft = read_route(doc, PurePosixPath("a/route.yaml"), app_dir)
+    app_dir = AppDir(
+        "a",
+        "a/kustomization.yaml",
+        None,
+        "default",
+        PurePosixPath("a"),
+        PurePosixPath("a/kustomization.yaml"),
+    )
+    draft = read_route(doc, "a/route.yaml", app_dir)
     assert (draft.name, draft.backends, draft.backend_ports) == ("web", ["web"], [80])
     assert draft.parent_refs == [RouteRef("envoy-internal", "network", "https")]
 
