@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any, Literal
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,19 @@ class CnpgRef:
 
     namespace: str
     cluster: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A peer an app's configuration names (values, env, ConfigMaps, Secrets, config files):
+    see :mod:`scaffolder.discovery.references`."""
+
+    kind: Literal["service", "external", "cidr"]
+    host: str  # Service name (service), hostname (external), CIDR such as 1.2.3.4/32 (cidr)
+    namespace: str | None  # service: the namespace named; None for the same-namespace forms
+    port: int | None  # explicit, else a sibling key's, the scheme's or the key's default
+    protocol: str  # TCP, UDP or ICMP
+    source: str  # "<file>:<key.path>" (documents) or "<file>:<line>" (raw text)
 
 
 @dataclass(frozen=True)
@@ -82,6 +96,12 @@ class App:
     is_oauth2_proxy: bool = False
     cnpg_clients: tuple[CnpgRef, ...] = ()
     existing_policies: tuple[PolicyRef, ...] = ()
+    chart: str | None = None  # HelmRelease: the chart's name
+    images: tuple[str, ...] = ()  # container images (tunnel connectors, webhook servers)
+    service_names: tuple[str, ...] = ()  # Services (and names) that reach its pods
+    references: tuple[Reference, ...] = ()  # peers its configuration names
+    webhook_ports: tuple[Port, ...] = ()  # ports the kube-apiserver calls (admission webhooks)
+    notes: tuple[str, ...] = ()  # what discovery could not work out about it
 
 
 @dataclass
@@ -119,6 +139,10 @@ class Namespace:
         default_factory=list
     )  # entries of the ns kustomization components:
     warnings: list[str] = field(default_factory=list)
+    # Gateway API and gateway-controller documents (Gateway, GatewayClass, EnvoyProxy,
+    # ClientTrafficPolicy, the controller's HelmRelease), with the namespace they default
+    # to: gateways are resolved across namespaces (scaffolder.discovery.gateways).
+    gateway_documents: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def suspended(self) -> bool:
