@@ -1,0 +1,570 @@
+"""Egress an app's configuration states: service DNS names, URLs, ``host:port`` pairs and IP
+addresses in HelmRelease values, env vars, ConfigMaps, Secrets and raw config files.
+
+Pure functions over parsed documents and text (no file system access). Precision matters as
+much as recall, so a string is only read where its key path can name something the pod
+connects to: images, chart sources, the app's own hostnames (routes, ingresses, dashboard
+annotations, ``APP_URL``-style keys), links, icons, schema URLs, listen addresses, probes,
+allow-lists, volumes and file paths are skipped, and so are loopback and unspecified
+addresses, e-mail domains, Kubernetes API group names, versions and template expressions.
+
+* ``<svc>.<ns>.svc[.cluster.local]``, ``<svc>.<ns>`` (``<ns>`` a known namespace) and the
+  short ``<svc>:<port>`` / ``scheme://<svc>`` give ``kind="service"``; a cluster name is
+  never reported as external.
+* ``scheme://host[:port]`` and ``host:port`` with a dotted public-looking host give
+  ``kind="external"``; a bare ``host`` only under a key naming a host (``SMTP_HOST``), with
+  the port of a sibling key (``SMTP_PORT``) when there is one.
+* IPv4 addresses and CIDRs give ``kind="cidr"`` (``a.b.c.d/32`` for an address).
+
+The port is the explicit one, else a sibling key's, else the scheme's default
+(:data:`SCHEME_PORTS`), else that of a store the key names (``REDIS_HOST`` -> 6379), else
+``None``. Flux substitutions stay verbatim (``auth.${SECRET_DOMAIN}``) except
+``${VAR:=default}``, which gives its default; a host that is only a variable gives nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import ipaddress
+import json
+import re
+import tomllib
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import yaml
+
+__all__ = ["SCHEME_PORTS", "Reference", "references_in_document", "references_in_text"]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One egress target a configuration names."""
+
+    kind: Literal["service", "external", "cidr"]
+    host: str  # Service name (service), hostname (external), CIDR such as 1.2.3.4/32 (cidr)
+    namespace: str | None  # service: the namespace named; None for the same-namespace forms
+    port: int | None  # explicit, else a sibling key's, the scheme's or the key's default
+    protocol: str  # TCP, UDP (udp://, dns://, syslog+udp://) or ICMP (icmp://, no port)
+    source: str  # "<file>:<key.path>" (documents) or "<file>:<line>" (raw text)
+
+
+SCHEME_PORTS: dict[str, int] = {
+    "http": 80, "https": 443, "ws": 80, "wss": 443, "postgres": 5432, "postgresql": 5432,
+    "redis": 6379, "rediss": 6379, "valkey": 6379, "dragonfly": 6379, "mysql": 3306,
+    "mariadb": 3306, "mongodb": 27017, "amqp": 5672, "amqps": 5671, "mqtt": 1883, "mqtts": 8883,
+    "ldap": 389, "ldaps": 636, "smtp": 25, "smtps": 465, "submission": 587, "imap": 143,
+    "imaps": 993, "pop3": 110, "pop3s": 995, "nats": 4222, "ftp": 21, "sftp": 22, "ssh": 22,
+    "git": 9418, "dns": 53, "ntp": 123, "syslog": 514, "memcached": 11211, "kafka": 9092,
+    "sqlserver": 1433, "mssql": 1433, "rtsp": 554, "rtmp": 1935, "irc": 6667, "ircs": 6697,
+    "clickhouse": 9000, "influxdb": 8086, "sentinel": 26379, "xmpp": 5222,
+}  # fmt: skip
+# Stores a key may name (``REDIS_HOST``): their port when nothing else gives one.
+_KEY_PORTS = {
+    "redis": 6379, "dragonfly": 6379, "valkey": 6379, "keydb": 6379, "postgres": 5432,
+    "postgresql": 5432, "pg": 5432, "mysql": 3306, "mariadb": 3306, "mongo": 27017,
+    "mongodb": 27017, "memcached": 11211, "nats": 4222, "mqtt": 1883, "rabbitmq": 5672,
+    "amqp": 5672, "ldap": 389,
+}  # fmt: skip
+
+
+def _set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_UDP_SCHEMES = _set("udp dns ntp syslog statsd tftp")
+# Schemes naming no network peer of the pod (files, registries, buckets, secret stores).
+_NOT_NETWORK = _set(
+    "file sqlite sqlite3 oci docker s3 s3a gs gcs az azblob abfs abfss hdfs unix data blob "
+    "about javascript chrome vault op awssm gcpsm k8s kubernetes env secret ref urn jar "
+    "mailto tel npm pypi github ipfs magnet ed2k"
+)
+# Keys whose subtree never names an egress peer (compared lower-case without - _ . /): the
+# app's own routes and Service, images, probes, scheduling, volumes (kubelet mounts them).
+_SKIP_TREES = _set(
+    "annotations labels podannotations podlabels commonlabels commonannotations "
+    "serviceannotations servicelabels image images chart chartref sourceref probes "
+    "livenessprobe readinessprobe startupprobe route routes ingress ingresses httproute "
+    "hostnames hosts tls securitycontext podsecuritycontext resources affinity nodeselector "
+    "tolerations dnsconfig servicemonitor podmonitor metadata selector matchlabels "
+    "imagepullsecrets persistence volumes volumemounts globalmounts advancedmounts "
+    "networkpolicy networkpolicies serviceaccount rbac gatus homepage externaldns service "
+    "topologyspreadconstraints clusterip clusterips loadbalancerip externalips "
+    "loadbalancersourceranges storageclass storageclasses"
+)
+# Key words making a value a link, an allow-list, a listen address, a path or the app's own
+# public address (browser-side URLs: styles, scripts, fonts, redirects).
+_SKIP_WORDS = _set(
+    "schema href icon icons logo avatar favicon link links homepage docs documentation "
+    "website repository repo registry tag digest version apiversion kind path paths mountpath "
+    "subpath file dir directory allowed allow allowlist whitelist trusted cors origin origins "
+    "csrf redirect callback listen bind trust pass deny block blocklist blacklist ban xff "
+    "proxies public description title help noproxy image "
+    "thumbnail banner style stylesheet css font fonts script published advertise advertised "
+    "announce"
+)
+_TARGET_WORDS = _set("target targets destination destinations peer peers")
+# Whole keys, and key endings, naming the app's own address (APP_URL, DOMAIN, ROOT_URL).
+_SELF_KEYS = _set(
+    "appurl baseurl rooturl siteurl weburl externalurl domain hostname appdomain frontendurl "
+    "uiurl applicationurl canonicalurl instanceurl"
+)
+_SELF_WORDS = _set("external root site app canonical frontend")
+_SELF_TAILS = _set("url uri domain host hostname address origin")
+# Last key words saying the value is a host (only then is a bare host name read).
+_HOST_WORDS = _set(
+    "host hosts hostname hostnames server servers endpoint endpoints url uri urls issuer addr "
+    "address addresses broker brokers upstream relay smarthost proxy dsn"
+)
+_FILE_TLDS = _set(
+    "yaml yml json toml ini conf cfg txt md py js ts sh go rs rb php html htm css xml db log "
+    "pem crt key csr jpg jpeg png gif svg ico tar gz tgz zip lock sock pid env properties "
+    "service socket mount timer"
+)
+_NOT_HOSTS = _set("localhost localhost.localdomain ip6-localhost host.docker.internal")
+_PLACEHOLDERS = ("example.com", "example.org", "example.net", "example", "invalid", "test")
+
+_VAR = r"\$\$?\{[^{}\s]*\}"
+_HOSTCH = rf"(?:[A-Za-z0-9_-]|{_VAR})"
+_HOST = rf"(?:{_HOSTCH}+(?:\.{_HOSTCH}+)*\.?)"
+_PORT = rf"(?:\d{{1,5}}|{_VAR})"
+_ITEM = re.compile(rf"(?P<host>\[[0-9A-Fa-f:.]+\]|{_HOST})(?::(?P<port>{_PORT}))?")
+_URL = re.compile(
+    rf"(?<![\w+.-])(?:jdbc:)?(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://"
+    rf"(?:[^\s/@?#'\"<>]*@)?"
+    rf"(?P<hosts>(?:\[[0-9A-Fa-f:.]+\]|{_HOST})(?::{_PORT})?(?:,{_HOST}(?::{_PORT})?)*)"
+)
+_HOSTPORT = re.compile(rf"(?<![\w.$/@:{{}}-])(?P<host>{_HOST}):(?P<port>{_PORT})(?![\w.:}}])")
+_IPV4 = re.compile(
+    r"(?<![\w.:/$-])(?P<ip>(?:\d{1,3}\.){3}\d{1,3})(?:/(?P<prefix>\d{1,2}))?"
+    r"(?::(?P<port>\d{1,5}))?(?![\w.]|/\d)"
+)
+_BARE = re.compile(rf"{_HOST}(?::{_PORT})?(?:\s*[, ]\s*{_HOST}(?::{_PORT})?)*")
+_DEFAULT = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?[=-]([^{}]*)\}")
+_VAR_SPLIT = re.compile(r"(\$\{[^{}]*\})")
+_FLUX_VAR = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+_LABEL = re.compile(r"[a-z0-9]([a-z0-9_-]*[a-z0-9])?")
+_SERVICE = re.compile(r"[a-z]([a-z0-9-]*[a-z0-9])?")
+_TLD = re.compile(r"[a-z]{2,63}|\$\{[A-Za-z_]\w*\}")
+# Markup around a URL that makes it a link for a browser, not a connection of the pod.
+_LINK_BEFORE = re.compile(
+    r"(?:\b(?:href|src|srcset|action|poster|xmlns(?::\w+)?)\s*[$^*~|]?=\s*[\"']?|\]\(|"
+    r"url\(\s*[\"']?)$",
+    re.IGNORECASE,
+)
+# Line syntax of raw config files: "key: value", "key = value", "KEY=value", '"key": value'.
+_LINE_KEY = re.compile(
+    r"""^\s*(?:-\s+)?(?:export\s+)?["']?(?P<key>[A-Za-z_$][\w.$/-]*)["']?"""
+    r"""(?:\s*=\s*|:\s+|:$|"\s*:\s*)(?P<value>.*)$"""
+)
+_DIRECTIVE = re.compile(r"^\s*(?P<key>[A-Za-z_][\w.-]*)\s+(?P<value>[^=:\s].*)$")
+_FLAG = re.compile(r"^--?(?P<key>[A-Za-z][\w.-]*)=(?P<value>\S+)$")
+_FLAGS = re.compile(r"(?:^|\s)--?(?P<key>[A-Za-z][\w-]*)\s+[\"']?(?P<value>[^\s\"'\\-][^\s\"'\\]*)")
+_SITE = re.compile(r"^\s*[^\s{}]+(?:,\s*[^\s{}]+)*\s*\{\s*$")  # a Caddy site block: listens
+_COMMENT = re.compile(r"^\s*(?:#|//|;).*$|\s+#.*$|\s+//\s.*$")
+_WORKLOADS = _set("Deployment StatefulSet DaemonSet Job CronJob Pod ReplicaSet")
+_CONFIG_FILE = re.compile(r"\.(ya?ml|json|toml|ini|conf|cfg|env|properties|txt|php|js)$", re.I)
+
+_Key = tuple[str, str, str | None, int | None, str]
+
+
+def _norm(key: str) -> str:
+    return re.sub(r"[-_.\s/]", "", key).lower()
+
+
+def _words(key: str) -> list[str]:
+    """``SMTP_HOST`` / ``smtpHost`` / ``smtp-host1`` -> ``["smtp", "host"]``."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key.rsplit("/", 1)[-1])
+    return [w.rstrip("0123456789") or w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+
+
+def _skip_key(key: str) -> bool:
+    words = _words(key)
+    if len(words) >= 2 and words[-2] in _SELF_WORDS and words[-1] in _SELF_TAILS:
+        return True  # EXTERNAL_URL, server.externalDomain, ROOT_URL
+    norm = _norm(key)
+    return bool(set(words) & _SKIP_WORDS) or norm in _SELF_KEYS or norm in _SKIP_TREES
+
+
+def _names_host(key: str) -> bool:
+    words = _words(key)
+    return bool(words) and words[-1] in _HOST_WORDS
+
+
+def _host_name(host: str) -> str:
+    """``Auth.${SECRET_DOMAIN}.`` -> ``auth.${SECRET_DOMAIN}``: defaults applied, lower case
+    outside variables, no brackets or trailing dot."""
+    host = _DEFAULT.sub(lambda m: m.group(1), host).strip().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return "".join(p if p.startswith("${") else p.lower() for p in _VAR_SPLIT.split(host))
+
+
+def _port(text: str | None) -> int | None:
+    value = _DEFAULT.sub(lambda m: m.group(1), text or "").strip()
+    return int(value) if value.isdigit() and 0 < int(value) < 65536 else None
+
+
+def _host_port(item: str) -> tuple[str, int | None]:
+    match = _ITEM.fullmatch(item.strip())
+    return (match["host"], _port(match["port"])) if match else (item, None)
+
+
+def _sibling_port(key: str, siblings: Mapping[str, Any]) -> int | None:
+    """The port a sibling key gives: ``SMTP_HOST`` -> ``SMTP_PORT``, ``host`` -> ``port``."""
+    candidates = []
+    for word in ("hostname", "host", "server", "address", "addr", "endpoint", "url"):
+        for cased, name in ((word, "port"), (word.upper(), "PORT"), (word.title(), "Port")):
+            if cased in key:
+                candidates.append(key.replace(cased, name))
+    for candidate in (*candidates, "port", "PORT"):
+        value = siblings.get(candidate)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536:
+            return value
+        if isinstance(value, str) and (port := _port(value)) is not None:
+            return port
+    return None
+
+
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+@dataclass
+class _Scan:
+    """One call's state: the file, the names known, and the references found so far."""
+
+    file: str
+    namespaces: frozenset[str]
+    own_hosts: set[str]
+    found: dict[_Key, Reference] = field(default_factory=dict)
+
+    def add(self, ref: Reference) -> None:
+        self.found.setdefault((ref.kind, ref.host, ref.namespace, ref.port, ref.protocol), ref)
+
+    def emit(
+        self, host: str, port: int | None, scheme: str, key: str, where: str, *, short: bool
+    ) -> None:
+        """Record ``host`` as the reference it is, if any. ``short`` allows a single-label
+        host (a scheme, a port or a host key says it is one)."""
+        scheme = scheme.lower()
+        base = "sentinel" if "sentinel" in scheme else scheme.split("+", 1)[0]
+        protocol = "UDP" if base in _UDP_SCHEMES or scheme.endswith("+udp") else "TCP"
+        if base == "icmp":
+            protocol, port = "ICMP", None
+        elif port is None and base == "smtp" and {"submission", "starttls"} & set(_words(key)):
+            port = 587
+        elif port is None:
+            port = SCHEME_PORTS.get(base)
+            if port is None and not scheme:
+                port = next((p for w in _words(key) if (p := _KEY_PORTS.get(w))), None)
+        ref = self.classify(_host_name(host), port, protocol, f"{self.file}:{where}", short)
+        if ref is not None:
+            self.add(ref)
+
+    def classify(
+        self, host: str, port: int | None, protocol: str, source: str, short: bool
+    ) -> Reference | None:
+        if not host or "$$" in host or "$(" in host or "{{" in host:
+            return None
+        if not _FLUX_VAR.sub("", host).strip(".-"):
+            return None  # only a variable: nothing is known
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            pass
+        else:
+            if ip.is_loopback or ip.is_unspecified or ip.is_multicast:
+                return None
+            return Reference("cidr", f"{ip}/{ip.max_prefixlen}", None, port, protocol, source)
+        labels = host.split(".")
+        plain = [_FLUX_VAR.sub("x", label) for label in labels]
+        if host in _NOT_HOSTS or host.endswith(".localhost") or all(p.isdigit() for p in plain):
+            return None
+        if not all(_LABEL.fullmatch(label) for label in plain):
+            return None
+        cluster = host.removesuffix(".cluster.local")
+        if cluster != host or cluster.endswith(".svc") or cluster == "svc":
+            parts = cluster.removesuffix(".svc").split(".")
+            if not cluster.endswith(".svc") or len(parts) < 2:
+                return None  # a pod or other cluster-internal name: never external
+            return Reference("service", parts[-2], parts[-1], port, protocol, source)
+        if len(labels) == 2 and labels[1] in self.namespaces:
+            return Reference("service", labels[0], labels[1], port, protocol, source)
+        if len(labels) == 1:
+            if not short or not _SERVICE.fullmatch(plain[0]) or len(host) < 2:
+                return None
+            return Reference("service", host, None, port, protocol, source)
+        if not _TLD.fullmatch(labels[-1]) or host in self.own_hosts:
+            return None
+        if any(host == d or host.endswith("." + d) for d in _PLACEHOLDERS):
+            return None
+        return Reference("external", host, None, port, protocol, source)
+
+    # ------------------------------------------------------------------ strings
+
+    def scan(self, text: str, key: str, where: str, siblings: Mapping[str, Any]) -> None:
+        """The references in one string value under ``key`` (a multi-line value is read as
+        a file, see :meth:`scan_lines`)."""
+        if "\n" in text.strip():
+            self.scan_lines(text, key, f"{where}:")
+            return
+        flag = _FLAG.match(text.strip())
+        if flag:
+            key, text = flag["key"], flag["value"]
+        if _skip_key(key):
+            return
+        port = _sibling_port(key, siblings) if _names_host(key) else None
+        if not self.scan_line(text, key, where, port):
+            self.scan_bare(text, key, where, siblings)
+
+    def scan_lines(self, text: str, key: str, prefix: str) -> None:
+        """Line by line, each line under its own key when it has one (``key: value``,
+        ``key = value``, ``KEY=value``, ``directive value``, ``--flag value``), else under
+        ``key``; the other lines' keys are its siblings (``SMTP_PORT`` beside ``SMTP_HOST``)."""
+        lines = [_COMMENT.sub("", line) for line in text.splitlines()]
+        keyed = [_LINE_KEY.match(line) or _DIRECTIVE.match(line) for line in lines]
+        siblings = {m["key"]: m["value"].strip().strip("\"'") for m in reversed(keyed) if m}
+        for number, (line, match) in enumerate(zip(lines, keyed, strict=True), 1):
+            inner, value = (match["key"], match["value"]) if match else (key, line)
+            value = value.strip().rstrip(";,\\").strip()
+            if not value or (inner and _skip_key(inner)) or _SITE.match(line):
+                continue
+            where = f"{prefix}{number}"
+            if not self.scan_line(value, inner, where):
+                self.scan_bare(value, inner, where, siblings)
+                for flag in _FLAGS.finditer(line):
+                    if not _skip_key(flag["key"]):
+                        self.scan_bare(flag["value"], flag["key"], where, siblings)
+
+    def scan_line(self, text: str, key: str, where: str, port: int | None = None) -> bool:
+        """URLs, IPv4 addresses and ``host:port`` pairs in one line; whether any was seen.
+        ``port`` (a sibling key's) stands in for a URL's missing port."""
+        seen = False
+        spans: list[tuple[int, int]] = []
+        for match in _URL.finditer(text):
+            seen = True
+            spans.append(match.span())
+            scheme = match["scheme"].lower()
+            if scheme in _NOT_NETWORK or _LINK_BEFORE.search(text[: match.start()]):
+                continue
+            for item in match["hosts"].split(","):
+                host, explicit = _host_port(item)
+                self.emit(host, explicit or port, scheme, key, where, short=True)
+        masked = _mask(text, spans)
+        for match in _IPV4.finditer(masked):
+            seen = True
+            spans.append(match.span())
+            if _LINK_BEFORE.search(masked[: match.start()]):
+                continue
+            if match["prefix"] and match["prefix"] != "32":
+                self.emit_cidr(match["ip"], int(match["prefix"]), key, where)
+            else:
+                self.emit(match["ip"], _port(match["port"]), "", key, where, short=False)
+        for match in _HOSTPORT.finditer(_mask(text, spans)):
+            host, host_port = match["host"], _port(match["port"])
+            if "." not in host and (host_port is None or host_port < 20):
+                continue  # "mode:1", "python:3": not a same-namespace service
+            seen = True
+            self.emit(host, host_port, "", key, where, short=True)
+        return seen
+
+    def emit_cidr(self, ip: str, prefix: int, key: str, where: str) -> None:
+        """A network (``10.0.0.0/8``): in configuration nearly always an allow-list, so kept
+        only under a key naming a destination (``targets``, ``ROUTE_TO_HOSTS``)."""
+        words = _words(key)
+        if not words or words[-1] not in _HOST_WORDS | _TARGET_WORDS:
+            return
+        net = ipaddress.ip_network(f"{ip}/{prefix}", strict=False)
+        if not (net.is_loopback or net.is_unspecified or prefix == 0):
+            self.add(Reference("cidr", str(net), None, None, "TCP", f"{self.file}:{where}"))
+
+    def scan_bare(self, text: str, key: str, where: str, siblings: Mapping[str, Any]) -> None:
+        """A value that is only host names, read when the key's last word names a host."""
+        value = text.strip().strip("\"'")
+        if not value or not _names_host(key) or not _BARE.fullmatch(value):
+            return
+        port = _sibling_port(key, siblings)
+        for item in re.split(r"\s*[, ]\s*", value):
+            host, _ = _host_port(item)
+            if host.rstrip(".").rsplit(".", 1)[-1] in _FILE_TLDS:
+                continue
+            if "." in host or host == host.lower():  # not "InternalIP", "Hostname"
+                self.emit(host, port, "", key, where, short=True)
+
+    # ------------------------------------------------------------------ structures
+
+    def walk(self, node: Any, path: tuple[str, ...], siblings: Mapping[str, Any]) -> None:
+        if isinstance(node, str):
+            if path:
+                self.scan(node, path[-1].split("[", 1)[0], ".".join(path), siblings)
+        elif isinstance(node, list):
+            named = _named_list(node)
+            if named is not None:
+                self.walk(named, path, siblings)
+                return
+            parent = path[-1] if path else ""
+            for index, item in enumerate(node):
+                self.walk(item, (*path[:-1], f"{parent}[{index}]"), siblings)
+        elif isinstance(node, Mapping):
+            for key, value in node.items():
+                if not _skip_key(str(key)):
+                    self.walk(value, (*path, str(key)), node)
+
+    def walk_data(self, data: Any, prefix: str) -> None:
+        """ConfigMap/Secret data: a key with a file name (``config.toml``) or a multi-line
+        value holds a file, read as :func:`references_in_text` reads one; any other key is
+        an env var."""
+        if not isinstance(data, Mapping):
+            return
+        for key, value in data.items():
+            if not isinstance(value, str) or _skip_key(str(key)):
+                continue
+            if _CONFIG_FILE.search(str(key)) or "\n" in value.strip():
+                self.walk_text(value, str(key), f"{prefix}.{key}")
+            else:
+                self.scan(value, str(key), f"{prefix}.{key}", data)
+
+    def walk_text(self, text: str, name: str, base: str) -> None:
+        """A file's text: parsed and walked when it is YAML, JSON or TOML, else line by line;
+        ``base`` is its key path (a ConfigMap's ``data.config.toml``) or empty."""
+        docs = _parsed(text, name)
+        for doc in docs:
+            self.own_hosts |= _own_hosts(doc)
+            self.walk(doc, (base,) if base else (), doc if isinstance(doc, Mapping) else {})
+        if not docs:
+            self.scan_lines(text, "", f"{base}:" if base else "")
+
+
+def _named_list(items: list[Any]) -> dict[str, Any] | None:
+    """``[{name: X, value: Y}, ...]`` (env lists) as ``{X: Y}``, else None."""
+    if not items or not all(
+        isinstance(i, Mapping) and isinstance(i.get("name"), str) for i in items
+    ):
+        return None
+    return {i["name"]: i.get("value") for i in items} if any("value" in i for i in items) else None
+
+
+def _names_own(norm: str) -> bool:
+    return norm in ("hostnames", "hosts", "host") or norm.endswith(("hostname", "url", "href"))
+
+
+def _own_hosts(doc: Any) -> set[str]:
+    """The app's own public names a document states: ``hostnames`` / ``hosts`` of routes and
+    ingresses, and ``*hostname``, ``*/url``, ``*/href`` annotations (external-dns, dashboards)."""
+    own: set[str] = set()
+    stack: list[tuple[str, bool, Any]] = [("", False, doc)]
+    while stack:
+        key, inside, node = stack.pop()
+        norm = _norm(key)
+        inside = inside or norm in ("route", "routes", "ingress", "ingresses", "annotations")
+        if isinstance(node, Mapping):
+            stack.extend((str(k), inside, v) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((key, inside, v) for v in node)
+        elif isinstance(node, str) and inside and _names_own(norm):
+            for item in re.split(r"[\s,]+", node):
+                host = re.sub(r"^[a-z]+://|(?<!\$)[:/].*$", "", item.strip())
+                if "." in host:
+                    own.add(_host_name(host))
+    return own
+
+
+def _decoded(data: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in data.items() if isinstance(data, Mapping) else ():
+        try:
+            out[str(key)] = base64.b64decode(str(value), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            continue
+    return out
+
+
+def _at(doc: Mapping[str, Any], *path: str) -> Any:
+    node: Any = doc
+    for key in path:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node
+
+
+def references_in_document(
+    doc: Mapping[str, Any],
+    file: str,
+    *,
+    known_namespaces: Collection[str] = (),
+    own_hosts: Collection[str] = (),
+) -> list[Reference]:
+    """The egress references one parsed manifest states, deduplicated, in document order.
+
+    Read: a HelmRelease's ``spec.values``; a ConfigMap's ``data``; a Secret's ``stringData``
+    and (decoded) ``data``; an ExternalSecret's ``spec.target.template.data``; a workload's
+    ``spec`` (env, args, command); a mapping with neither ``kind`` nor ``apiVersion`` (a
+    values or config file) whole. Other kinds give nothing. ``own_hosts`` are the app's own
+    public names, never egress (the document's routes, ingresses and annotations add theirs).
+    """
+    if not isinstance(doc, Mapping):
+        return []
+    scan = _Scan(file, frozenset(known_namespaces), {_host_name(h) for h in own_hosts})
+    scan.own_hosts |= _own_hosts(doc)
+    kind = doc.get("kind")
+    try:
+        if kind is None and "apiVersion" not in doc:
+            scan.walk(doc, (), doc)
+        elif kind == "HelmRelease" or kind in _WORKLOADS:
+            path = ("spec", "values") if kind == "HelmRelease" else ("spec",)
+            node = _at(doc, *path)
+            scan.walk(node, path, node if isinstance(node, Mapping) else {})
+        elif kind == "ConfigMap":
+            scan.walk_data(doc.get("data"), "data")
+        elif kind == "Secret":
+            scan.walk_data(doc.get("stringData"), "stringData")
+            scan.walk_data(_decoded(doc.get("data")), "data")
+        elif kind == "ExternalSecret":
+            template = _at(doc, "spec", "target", "template", "data")
+            scan.walk_data(template, "spec.target.template.data")
+    except RecursionError:
+        pass  # absurdly deep data: what was found so far
+    return list(scan.found.values())
+
+
+def references_in_text(
+    text: str,
+    file: str,
+    *,
+    known_namespaces: Collection[str] = (),
+    own_hosts: Collection[str] = (),
+) -> list[Reference]:
+    """The egress references in a raw config file (a configMapGenerator file: YAML, JSON,
+    TOML, INI, ``.env``, nginx/Caddy/dovecot-style ``.conf``, shell), deduplicated.
+
+    YAML, JSON and TOML (by ``file``'s suffix) are parsed and walked as documents, their key
+    paths deciding as in :func:`references_in_document`; anything else, or a file that does
+    not parse, is read line by line, each line's key (``key: value``, ``key = value``,
+    ``KEY=value``, ``directive value``, ``--flag value``) deciding whether it counts."""
+    scan = _Scan(file, frozenset(known_namespaces), {_host_name(h) for h in own_hosts})
+    with contextlib.suppress(RecursionError):  # absurdly deep data: what was found so far
+        scan.walk_text(text, file, "")
+    return list(scan.found.values())
+
+
+def _parsed(text: str, name: str) -> list[Any]:
+    """The documents of a YAML, JSON or TOML file; none when it is another format or does
+    not parse as the one its name says."""
+    lower = name.lower()
+    try:
+        if lower.endswith(".toml"):
+            return [tomllib.loads(text)]
+        if lower.endswith(".json"):
+            return [json.loads(text)]
+        if lower.endswith((".yaml", ".yml")):
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            docs = [d for d in yaml.load_all(text, Loader=loader) if d is not None]
+            return docs if all(isinstance(d, Mapping | list) for d in docs) else []
+    except (ValueError, yaml.YAMLError, RecursionError):
+        pass
+    return []
