@@ -134,7 +134,7 @@ _PORT = rf"(?:\d{{1,5}}|{_VAR})"
 _ITEM = re.compile(rf"(?P<host>\[[0-9A-Fa-f:.]+\]|{_HOST})(?::(?P<port>{_PORT}))?")
 _URL = re.compile(
     rf"(?<![\w+.-])(?:jdbc:)?(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://"
-    rf"(?:[^\s/@?#'\"<>]*@)?"
+    rf"(?:(?:[^\s/?#'\"<>{{]|\{{\{{[^{{}}]*\}}\}})*@)?"
     rf"(?P<hosts>(?:\[[0-9A-Fa-f:.]+\]|{_HOST})(?::{_PORT})?(?:,{_HOST}(?::{_PORT})?)*)"
 )
 _HOSTPORT = re.compile(rf"(?<![\w.$/@:{{}}-])(?P<host>{_HOST}):(?P<port>{_PORT})(?![\w.:}}])")
@@ -163,6 +163,8 @@ _LINE_KEY = re.compile(
 _DIRECTIVE = re.compile(r"^\s*(?P<key>[A-Za-z_][\w.-]*)\s+(?P<value>[^=:\s].*)$")
 _FLAG = re.compile(r"^--?(?P<key>[A-Za-z][\w.-]*)=(?P<value>\S+)$")
 _FLAGS = re.compile(r"(?:^|\s)--?(?P<key>[A-Za-z][\w-]*)\s+[\"']?(?P<value>[^\s\"'\\-][^\s\"'\\]*)")
+_PAIR = re.compile(r"([A-Za-z_][\w.-]*)=('[^']*'|\"[^\"]*\"|[^\s'\"]+)")
+_PAIRS = re.compile(rf"{_PAIR.pattern}(?:\s+{_PAIR.pattern})*")
 _SITE = re.compile(r"^\s*[^\s{}]+(?:,\s*[^\s{}]+)*\s*\{\s*$")  # a Caddy site block: listens
 _COMMENT = re.compile(r"^\s*(?:#|//|;).*$|\s+#.*$|\s+//\s.*$")
 _WORKLOADS = _set("Deployment StatefulSet DaemonSet Job CronJob Pod ReplicaSet")
@@ -186,7 +188,7 @@ def _skip_key(key: str) -> bool:
     if len(words) >= 2 and words[-2] in _SELF_WORDS and words[-1] in _SELF_TAILS:
         return True  # EXTERNAL_URL, server.externalDomain, ROOT_URL
     norm = _norm(key)
-    return bool(set(words) & _SKIP_WORDS) or norm in _SELF_KEYS or norm in _SKIP_TREES
+    return bool(set(words) & _SKIP_WORDS) or norm in _SELF_KEYS | _SKIP_TREES | _SKIP_WORDS
 
 
 def _names_host(key: str) -> bool:
@@ -318,6 +320,11 @@ class _Scan:
         if flag:
             key, text = flag["key"], flag["value"]
         if _skip_key(key):
+            return
+        pairs = dict(_PAIR.findall(text)) if _PAIRS.fullmatch(text.strip()) else {}
+        if len(pairs) > 1:  # "host=pg port=5432 user=x" (a libpq DSN)
+            for inner, value in pairs.items():
+                self.scan(value.strip("'\""), inner, where, pairs)
             return
         port = _sibling_port(key, siblings) if _names_host(key) else None
         if not self.scan_line(text, key, where, port):
@@ -512,6 +519,7 @@ def references_in_document(
     scan = _Scan(file, frozenset(known_namespaces), {_host_name(h) for h in own_hosts})
     scan.own_hosts |= _own_hosts(doc)
     kind = doc.get("kind")
+    kind = kind if isinstance(kind, str) else None if kind is None else ""
     try:
         if kind is None and "apiVersion" not in doc:
             scan.walk(doc, (), doc)
