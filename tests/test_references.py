@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import time
 from pathlib import Path
 from typing import Any
 
@@ -623,6 +624,24 @@ def test_never_raises_on_arbitrary_documents(data: Any, kind: str | None) -> Non
 @given(st.text(max_size=300), st.sampled_from(["a.yaml", "a.json", "a.toml", "a.env", "a.conf"]))
 def test_never_raises_on_arbitrary_text(text: str, name: str) -> None:
     _well_formed(references_in_text(text, name))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "--," * 2000,
+        "http://" + "{{a}}" * 2000,
+        "'http://http://-" * 400,
+        "a." * 5000,
+        "${a}" * 2000,
+    ],
+)
+def test_no_pathological_regex_backtracking(text: str) -> None:
+    """Inputs that once took exponential or quadratic time (regression: well under 1 s)."""
+    started = time.perf_counter()
+    references_in_text(text, "x.conf")
+    references_in_document({"SMTP_HOST": text, "url": text}, "f")
+    assert time.perf_counter() - started < 1.0
 
 
 # --------------------------------------------------------------------------- real data

@@ -134,7 +134,7 @@ _PORT = rf"(?:\d{{1,5}}|{_VAR})"
 _ITEM = re.compile(rf"(?P<host>\[[0-9A-Fa-f:.]+\]|{_HOST})(?::(?P<port>{_PORT}))?")
 _URL = re.compile(
     rf"(?<![\w+.-])(?:jdbc:)?(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://"
-    rf"(?:(?:[^\s/?#'\"<>{{]|\{{\{{[^{{}}]*\}}\}})*@)?"
+    rf"(?:(?:\{{\{{[^{{}}]*\}}\}}|\{{(?!\{{)|[^\s/?#'\"<>{{])*@)?"
     rf"(?P<hosts>(?:\[[0-9A-Fa-f:.]+\]|{_HOST})(?::{_PORT})?(?:,{_HOST}(?::{_PORT})?)*)"
 )
 _HOSTPORT = re.compile(rf"(?<![\w.$/@:{{}}-])(?P<host>{_HOST}):(?P<port>{_PORT})(?![\w.:}}])")
@@ -165,7 +165,7 @@ _FLAG = re.compile(r"^--?(?P<key>[A-Za-z][\w.-]*)=(?P<value>\S+)$")
 _FLAGS = re.compile(r"(?:^|\s)--?(?P<key>[A-Za-z][\w-]*)\s+[\"']?(?P<value>[^\s\"'\\-][^\s\"'\\]*)")
 _PAIR = re.compile(r"([A-Za-z_][\w.-]*)=('[^']*'|\"[^\"]*\"|[^\s'\"]+)")
 _PAIRS = re.compile(rf"{_PAIR.pattern}(?:\s+{_PAIR.pattern})*")
-_SITE = re.compile(r"^\s*[^\s{}]+(?:,\s*[^\s{}]+)*\s*\{\s*$")  # a Caddy site block: listens
+_SITE = re.compile(r"^\s*[^\s{},]+(?:[,\s]+[^\s{},]+)*\s*\{\s*$")  # a Caddy site block: listens
 _COMMENT = re.compile(r"^\s*(?:#|//|;).*$|\s+#.*$|\s+//\s.*$")
 _WORKLOADS = _set("Deployment StatefulSet DaemonSet Job CronJob Pod ReplicaSet")
 _CONFIG_FILE = re.compile(r"\.(ya?ml|json|toml|ini|conf|cfg|env|properties|txt|php|js)$", re.I)
@@ -232,9 +232,15 @@ def _sibling_port(key: str, siblings: Mapping[str, Any]) -> int | None:
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    chars = list(text)
     for start, end in spans:
-        text = text[:start] + " " * (end - start) + text[end:]
-    return text
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
+def _is_link(text: str, start: int) -> bool:
+    """Whether the match at ``start`` is a link in markup (``href="...``, ``[x](...``)."""
+    return _LINK_BEFORE.search(text[max(0, start - 24) : start]) is not None
 
 
 @dataclass
@@ -358,7 +364,7 @@ class _Scan:
             seen = True
             spans.append(match.span())
             scheme = match["scheme"].lower()
-            if scheme in _NOT_NETWORK or _LINK_BEFORE.search(text[: match.start()]):
+            if scheme in _NOT_NETWORK or _is_link(text, match.start()):
                 continue
             for item in match["hosts"].split(","):
                 host, explicit = _host_port(item)
@@ -367,7 +373,7 @@ class _Scan:
         for match in _IPV4.finditer(masked):
             seen = True
             spans.append(match.span())
-            if _LINK_BEFORE.search(masked[: match.start()]):
+            if _is_link(masked, match.start()):
                 continue
             if match["prefix"] and match["prefix"] != "32":
                 self.emit_cidr(match["ip"], int(match["prefix"]), key, where)
@@ -387,7 +393,10 @@ class _Scan:
         words = _words(key)
         if not words or words[-1] not in _HOST_WORDS | _TARGET_WORDS:
             return
-        net = ipaddress.ip_network(f"{ip}/{prefix}", strict=False)
+        try:
+            net = ipaddress.ip_network(f"{ip}/{prefix}", strict=False)
+        except ValueError:
+            return  # 00.1.2.3/8, 300.0.0.0/8
         if not (net.is_loopback or net.is_unspecified or prefix == 0):
             self.add(Reference("cidr", str(net), None, None, "TCP", f"{self.file}:{where}"))
 
