@@ -169,7 +169,7 @@ def test_flux_substitutions() -> None:
         ("service", "minio", "storage", 9000)
     }
     assert env_refs({"URL": "https://s3.${SECRET_DOMAIN}:${S3_PORT}"}) == {
-        ("external", "s3.${SECRET_DOMAIN}", None, 443)
+        ("external", "s3.${SECRET_DOMAIN}", None, None)  # a port is given, but unknown
     }
     assert env_refs({"REDIS": "redis://${APP}-dragonfly:6379"}) == {
         ("service", "${APP}-dragonfly", None, 6379)
@@ -538,6 +538,109 @@ feeds:
         ("cidr", "1.1.1.1/32", None, None),
         ("external", "status.example.io", None, 443),
         ("external", "github.com", None, 443),
+    }
+
+
+AUTHELIA = """
+theme: dark
+server:
+  address: tcp://0.0.0.0:9091
+totp:
+  issuer: auth.mydomain.io
+session:
+  cookies:
+    - domain: mydomain.io
+      authelia_url: https://auth.mydomain.io
+      default_redirection_url: https://home.mydomain.io
+  redis:
+    host: authelia-dragonfly
+    port: 6380
+storage:
+  postgres:
+    address: tcp://pg-rw.database.svc.cluster.local:5432
+authentication_backend:
+  ldap:
+    address: ldap://lldap.security.svc.cluster.local:3890
+notifier:
+  smtp:
+    address: submission://smtp.fastmail.com:587
+    sender: Authelia <auth@mydomain.io>
+ntp:
+  address: udp://time.cloudflare.com:123
+access_control:
+  networks:
+    - name: internal
+      networks: [10.0.0.0/8, 192.168.1.0/24]
+  rules:
+    - domain: "*.mydomain.io"
+      policy: one_factor
+"""
+
+
+def test_an_authelia_configuration() -> None:
+    """``authelia_url`` is Authelia's own address: only the app's routes (``own_hosts``,
+    passed by discovery) tell it from egress."""
+    got = references_in_text(
+        AUTHELIA, "configuration.yml", known_namespaces=NAMESPACES, own_hosts=["auth.mydomain.io"]
+    )
+    assert {(r.host, r.namespace, r.port, r.protocol) for r in got} == {
+        ("authelia-dragonfly", None, 6380, "TCP"),
+        ("pg-rw", "database", 5432, "TCP"),
+        ("lldap", "security", 3890, "TCP"),
+        ("smtp.fastmail.com", None, 587, "TCP"),
+        ("time.cloudflare.com", None, 123, "UDP"),
+    }
+
+
+def test_homepage_cloudflared_and_alertmanager_configs() -> None:
+    homepage = """
+- Media:
+    - Sonarr:
+        href: https://sonarr.mydomain.io
+        icon: sonarr.png
+        siteMonitor: http://sonarr.default.svc.cluster.local:8989
+        widget: {type: sonarr, url: http://sonarr.default.svc.cluster.local:8989, key: x}
+"""
+    assert text_refs(homepage, "services.yaml") == {("service", "sonarr", "default", 8989)}
+    cloudflared = """
+tunnel: 1234
+ingress:
+  - hostname: "*.mydomain.io"
+    service: https://envoy-external.network.svc.cluster.local:443
+    originRequest: {originServerName: external.mydomain.io}
+  - service: http_status:404
+"""
+    assert text_refs(cloudflared, "config.yaml") == {("service", "envoy-external", "network", 443)}
+    alertmanager = hr(
+        """
+        alertmanager:
+          config:
+            route: {receiver: pushover, routes: [{receiver: heartbeat}]}
+            receivers:
+              - name: heartbeat
+                webhook_configs: [{url: "https://hc-ping.com/abc"}]
+              - name: mail
+                email_configs: [{smarthost: "smtp-relay.network.svc.cluster.local:25", from: a@b.io}]
+          alertmanagerSpec:
+            externalUrl: https://alertmanager.mydomain.io
+        """
+    )
+    assert refs(alertmanager) == {
+        ("external", "hc-ping.com", None, 443),
+        ("service", "smtp-relay", "network", 25),
+    }
+
+
+def test_keys_that_look_like_hosts_but_are_not() -> None:
+    assert env_refs({"HOSTNAME": "myapp", "PAPERLESS_DBHOST": "pg-rw.database.svc"}) == {
+        ("service", "pg-rw", "database", None)
+    }
+    assert env_refs({"KUBELET_ADDRESS_TYPES": "InternalIP,Hostname", "CODEC": "h264"}) == set()
+    assert refs(hr("elasticsearch: {hosts: ['http://es-http.database.svc:9200']}")) == {
+        ("service", "es-http", "database", 9200)
+    }
+    assert env_refs({"URL": "http://app:${PORT}", "A": "http://+:80", "B": "http://*:8080"}) == {
+        ("service", "app", None, None)
     }
 
 

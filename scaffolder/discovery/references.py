@@ -88,7 +88,7 @@ _SKIP_TREES = _set(
     "annotations labels podannotations podlabels commonlabels commonannotations "
     "serviceannotations servicelabels image images chart chartref sourceref probes "
     "livenessprobe readinessprobe startupprobe route routes ingress ingresses httproute "
-    "hostnames hosts tls securitycontext podsecuritycontext resources affinity nodeselector "
+    "hostnames hostaliases tls securitycontext podsecuritycontext resources affinity nodeselector "
     "tolerations dnsconfig servicemonitor podmonitor metadata selector matchlabels "
     "imagepullsecrets persistence volumes volumemounts globalmounts advancedmounts "
     "networkpolicy networkpolicies serviceaccount rbac gatus homepage externaldns service "
@@ -101,7 +101,7 @@ _SKIP_WORDS = _set(
     "schema href icon icons logo avatar favicon link links homepage docs documentation "
     "website repository repo registry tag digest version apiversion kind path paths mountpath "
     "subpath file dir directory allowed allow allowlist whitelist trusted cors origin origins "
-    "csrf redirect callback listen bind trust pass deny block blocklist blacklist ban xff "
+    "csrf redirect redirection callback listen bind trust pass deny block blocklist blacklist ban xff "
     "proxies public description title help noproxy image "
     "thumbnail banner style stylesheet css font fonts script published advertise advertised "
     "announce"
@@ -109,15 +109,15 @@ _SKIP_WORDS = _set(
 _TARGET_WORDS = _set("target targets destination destinations peer peers")
 # Whole keys, and key endings, naming the app's own address (APP_URL, DOMAIN, ROOT_URL).
 _SELF_KEYS = _set(
-    "appurl baseurl rooturl siteurl weburl externalurl domain hostname appdomain frontendurl "
+    "appurl baseurl rooturl siteurl weburl externalurl domain appdomain frontendurl "
     "uiurl applicationurl canonicalurl instanceurl"
 )
 _SELF_WORDS = _set("external root site app canonical frontend")
 _SELF_TAILS = _set("url uri domain host hostname address origin")
 # Last key words saying the value is a host (only then is a bare host name read).
 _HOST_WORDS = _set(
-    "host hosts hostname hostnames server servers endpoint endpoints url uri urls issuer addr "
-    "address addresses broker brokers upstream relay smarthost proxy dsn"
+    "host hosts hostname hostnames server servers endpoint endpoints url uri urls addr address "
+    "addresses broker brokers upstream relay smarthost proxy dsn"
 )
 _FILE_TLDS = _set(
     "yaml yml json toml ini conf cfg txt md py js ts sh go rs rb php html htm css xml db log "
@@ -188,12 +188,15 @@ def _skip_key(key: str) -> bool:
     if len(words) >= 2 and words[-2] in _SELF_WORDS and words[-1] in _SELF_TAILS:
         return True  # EXTERNAL_URL, server.externalDomain, ROOT_URL
     norm = _norm(key)
+    if key == "HOSTNAME":  # the pod's own name
+        return True
     return bool(set(words) & _SKIP_WORDS) or norm in _SELF_KEYS | _SKIP_TREES | _SKIP_WORDS
 
 
 def _names_host(key: str) -> bool:
+    """Whether the key's last word names a host: ``SMTP_HOST``, ``dbHost``, ``PAPERLESS_DBHOST``."""
     words = _words(key)
-    return bool(words) and words[-1] in _HOST_WORDS
+    return bool(words) and any(words[-1].endswith(w) for w in _HOST_WORDS)
 
 
 def _host_name(host: str) -> str:
@@ -211,8 +214,11 @@ def _port(text: str | None) -> int | None:
 
 
 def _host_port(item: str) -> tuple[str, int | None]:
+    """``host[:port]``; the port is 0 when one is given but unknown (``:${PORT}``)."""
     match = _ITEM.fullmatch(item.strip())
-    return (match["host"], _port(match["port"])) if match else (item, None)
+    if match is None:
+        return item, None
+    return match["host"], None if match["port"] is None else _port(match["port"]) or 0
 
 
 def _sibling_port(key: str, siblings: Mapping[str, Any]) -> int | None:
@@ -263,8 +269,8 @@ class _Scan:
         scheme = scheme.lower()
         base = "sentinel" if "sentinel" in scheme else scheme.split("+", 1)[0]
         protocol = "UDP" if base in _UDP_SCHEMES or scheme.endswith("+udp") else "TCP"
-        if base == "icmp":
-            protocol, port = "ICMP", None
+        if base == "icmp" or port == 0:  # ICMP has no port; 0: given but unknown
+            protocol, port = ("ICMP" if base == "icmp" else protocol), None
         elif port is None and base == "smtp" and {"submission", "starttls"} & set(_words(key)):
             port = 587
         elif port is None:
@@ -368,7 +374,9 @@ class _Scan:
                 continue
             for item in match["hosts"].split(","):
                 host, explicit = _host_port(item)
-                self.emit(host, explicit or port, scheme, key, where, short=True)
+                self.emit(
+                    host, port if explicit is None else explicit, scheme, key, where, short=True
+                )
         masked = _mask(text, spans)
         for match in _IPV4.finditer(masked):
             seen = True
@@ -380,8 +388,8 @@ class _Scan:
             else:
                 self.emit(match["ip"], _port(match["port"]), "", key, where, short=False)
         for match in _HOSTPORT.finditer(_mask(text, spans)):
-            host, host_port = match["host"], _port(match["port"])
-            if "." not in host and (host_port is None or host_port < 20):
+            host, host_port = match["host"], _port(match["port"]) or 0
+            if "." not in host and host_port < 20:
                 continue  # "mode:1", "python:3": not a same-namespace service
             seen = True
             self.emit(host, host_port, "", key, where, short=True)
@@ -405,13 +413,13 @@ class _Scan:
         value = text.strip().strip("\"'")
         if not value or not _names_host(key) or not _BARE.fullmatch(value):
             return
-        port = _sibling_port(key, siblings)
+        sibling = _sibling_port(key, siblings)
         for item in re.split(r"\s*[, ]\s*", value):
-            host, _ = _host_port(item)
+            host, port = _host_port(item)
             if host.rstrip(".").rsplit(".", 1)[-1] in _FILE_TLDS:
                 continue
             if "." in host or host == host.lower():  # not "InternalIP", "Hostname"
-                self.emit(host, port, "", key, where, short=True)
+                self.emit(host, sibling if port is None else port, "", key, where, short=True)
 
     # ------------------------------------------------------------------ structures
 
@@ -431,6 +439,15 @@ class _Scan:
             for key, value in node.items():
                 if not _skip_key(str(key)):
                     self.walk(value, (*path, str(key)), node)
+                elif _norm(str(key)) == "ingress" and isinstance(value, list):
+                    self.origins(value, ".".join((*path, str(key))))
+
+    def origins(self, rules: list[Any], where: str) -> None:
+        """cloudflared ``ingress`` rules: their ``hostname`` is the app's own, their
+        ``service`` the origin the tunnel connects to."""
+        for index, rule in enumerate(rules):
+            if isinstance(rule, Mapping) and isinstance(rule.get("service"), str):
+                self.scan_line(rule["service"], "service", f"{where}[{index}].service")
 
     def walk_data(self, data: Any, prefix: str) -> None:
         """ConfigMap/Secret data: a key with a file name (``config.toml``) or a multi-line
