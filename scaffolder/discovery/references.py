@@ -1,25 +1,23 @@
-"""Egress an app's configuration states: service DNS names, URLs, ``host:port`` pairs and IP
-addresses in HelmRelease values, env vars, ConfigMaps, Secrets and raw config files.
+"""Egress an app's configuration states (issue #9): service DNS names, URLs, ``host:port``
+pairs and addresses in HelmRelease values, env vars, ConfigMaps, Secrets and config files.
 
-Pure functions over parsed documents and text (no file system access). Precision matters as
-much as recall, so a string is only read where its key path can name something the pod
-connects to: images, chart sources, the app's own hostnames (routes, ingresses, dashboard
-annotations, ``APP_URL``-style keys), links, icons, schema URLs, listen addresses, probes,
-allow-lists, volumes and file paths are skipped, and so are loopback and unspecified
-addresses, e-mail domains, Kubernetes API group names, versions and template expressions.
+Pure functions (no file system access). Precision matters as much as recall: a string is
+read only where its key path can name a peer the pod connects to, so images, chart sources,
+the app's own hostnames (routes, ingresses, annotations, ``APP_URL``-style keys), links,
+icons, schema URLs, listen addresses, probes, allow-lists, volumes and paths are skipped, as
+are loopback and unspecified addresses, e-mail domains, API group names, versions and
+template expressions.
 
-* ``<svc>.<ns>.svc[.cluster.local]``, ``<svc>.<ns>`` (``<ns>`` a known namespace) and the
-  short ``<svc>:<port>`` / ``scheme://<svc>`` give ``kind="service"``; a cluster name is
-  never reported as external.
-* ``scheme://host[:port]`` and ``host:port`` with a dotted public-looking host give
-  ``kind="external"``; a bare ``host`` only under a key naming a host (``SMTP_HOST``), with
-  the port of a sibling key (``SMTP_PORT``) when there is one.
-* IPv4 addresses and CIDRs give ``kind="cidr"`` (``a.b.c.d/32`` for an address).
+* ``<svc>.<ns>.svc[.cluster.local]``, ``<svc>.<ns>`` (a known namespace), ``<svc>:<port>``
+  and ``scheme://<svc>`` are ``service`` references (never external).
+* ``scheme://host[:port]`` and ``host:port`` with a dotted public-looking host are
+  ``external``; a bare ``host`` counts only under a key naming a host (``SMTP_HOST``).
+* IPv4 addresses are ``cidr`` references (``a.b.c.d/32``); networks only under target keys.
 
-The port is the explicit one, else a sibling key's, else the scheme's default
-(:data:`SCHEME_PORTS`), else that of a store the key names (``REDIS_HOST`` -> 6379), else
-``None``. Flux substitutions stay verbatim (``auth.${SECRET_DOMAIN}``) except
-``${VAR:=default}``, which gives its default; a host that is only a variable gives nothing.
+The port is the explicit one, else a sibling key's (``SMTP_PORT``), the scheme's default
+(:data:`SCHEME_PORTS`) or that of a store the key names (``REDIS_HOST``), else ``None``.
+Flux substitutions stay verbatim (``auth.${SECRET_DOMAIN}``) but ``${VAR:=default}`` gives
+its default; a host that is only a variable gives nothing.
 """
 
 from __future__ import annotations
@@ -88,8 +86,8 @@ _SKIP_TREES = _set(
     "annotations labels podannotations podlabels commonlabels commonannotations "
     "serviceannotations servicelabels image images chart chartref sourceref probes "
     "livenessprobe readinessprobe startupprobe route routes ingress ingresses httproute "
-    "hostnames hostaliases tls securitycontext podsecuritycontext resources affinity nodeselector "
-    "tolerations dnsconfig servicemonitor podmonitor metadata selector matchlabels "
+    "hostnames hostaliases tls securitycontext podsecuritycontext resources affinity "
+    "nodeselector tolerations dnsconfig servicemonitor podmonitor metadata selector matchlabels "
     "imagepullsecrets persistence volumes volumemounts globalmounts advancedmounts "
     "networkpolicy networkpolicies serviceaccount rbac gatus homepage externaldns service "
     "topologyspreadconstraints clusterip clusterips loadbalancerip externalips "
@@ -98,13 +96,12 @@ _SKIP_TREES = _set(
 # Key words making a value a link, an allow-list, a listen address, a path or the app's own
 # public address (browser-side URLs: styles, scripts, fonts, redirects).
 _SKIP_WORDS = _set(
-    "schema href icon icons logo avatar favicon link links homepage docs documentation "
-    "website repository repo registry tag digest version apiversion kind path paths mountpath "
-    "subpath file dir directory allowed allow allowlist whitelist trusted cors origin origins "
-    "csrf redirect redirection callback listen bind trust pass deny block blocklist blacklist ban xff "
-    "proxies public description title help noproxy image "
-    "thumbnail banner style stylesheet css font fonts script published advertise advertised "
-    "announce"
+    "schema href icon icons logo avatar favicon link links homepage docs documentation website "
+    "repository repo registry tag digest version apiversion kind path paths mountpath subpath "
+    "file dir directory allowed allow allowlist whitelist trusted trust cors origin origins "
+    "csrf redirect redirection callback listen bind pass deny block blocklist blacklist ban "
+    "xff proxies noproxy public description title help image thumbnail banner style "
+    "stylesheet css font fonts script published advertise advertised announce"
 )
 _TARGET_WORDS = _set("target targets destination destinations peer peers")
 # Whole keys, and key endings, naming the app's own address (APP_URL, DOMAIN, ROOT_URL).
@@ -184,12 +181,11 @@ def _words(key: str) -> list[str]:
 
 
 def _skip_key(key: str) -> bool:
-    words = _words(key)
-    if len(words) >= 2 and words[-2] in _SELF_WORDS and words[-1] in _SELF_TAILS:
-        return True  # EXTERNAL_URL, server.externalDomain, ROOT_URL
-    norm = _norm(key)
-    if key == "HOSTNAME":  # the pod's own name
-        return True
+    words, norm = _words(key), _norm(key)
+    if key == "HOSTNAME" or (
+        words[-2:-1] and words[-2] in _SELF_WORDS and words[-1] in _SELF_TAILS
+    ):
+        return True  # the pod's own name; EXTERNAL_URL, server.externalDomain, ROOT_URL
     return bool(set(words) & _SKIP_WORDS) or norm in _SELF_KEYS | _SKIP_TREES | _SKIP_WORDS
 
 
@@ -320,8 +316,6 @@ class _Scan:
             return None
         return Reference("external", host, None, port, protocol, source)
 
-    # ------------------------------------------------------------------ strings
-
     def scan(self, text: str, key: str, where: str, siblings: Mapping[str, Any]) -> None:
         """The references in one string value under ``key`` (a multi-line value is read as
         a file, see :meth:`scan_lines`)."""
@@ -373,10 +367,8 @@ class _Scan:
             if scheme in _NOT_NETWORK or _is_link(text, match.start()):
                 continue
             for item in match["hosts"].split(","):
-                host, explicit = _host_port(item)
-                self.emit(
-                    host, port if explicit is None else explicit, scheme, key, where, short=True
-                )
+                host, given = _host_port(item)
+                self.emit(host, port if given is None else given, scheme, key, where, short=True)
         masked = _mask(text, spans)
         for match in _IPV4.finditer(masked):
             seen = True
@@ -421,8 +413,6 @@ class _Scan:
             if "." in host or host == host.lower():  # not "InternalIP", "Hostname"
                 self.emit(host, sibling if port is None else port, "", key, where, short=True)
 
-    # ------------------------------------------------------------------ structures
-
     def walk(self, node: Any, path: tuple[str, ...], siblings: Mapping[str, Any]) -> None:
         if isinstance(node, str):
             if path:
@@ -440,14 +430,11 @@ class _Scan:
                 if not _skip_key(str(key)):
                     self.walk(value, (*path, str(key)), node)
                 elif _norm(str(key)) == "ingress" and isinstance(value, list):
-                    self.origins(value, ".".join((*path, str(key))))
-
-    def origins(self, rules: list[Any], where: str) -> None:
-        """cloudflared ``ingress`` rules: their ``hostname`` is the app's own, their
-        ``service`` the origin the tunnel connects to."""
-        for index, rule in enumerate(rules):
-            if isinstance(rule, Mapping) and isinstance(rule.get("service"), str):
-                self.scan_line(rule["service"], "service", f"{where}[{index}].service")
+                    # cloudflared rules: the hostname is the app's own, the service its origin
+                    for i, rule in enumerate(value):
+                        if isinstance(rule, Mapping) and isinstance(rule.get("service"), str):
+                            where = ".".join((*path, f"{key}[{i}]", "service"))
+                            self.scan_line(rule["service"], "service", where)
 
     def walk_data(self, data: Any, prefix: str) -> None:
         """ConfigMap/Secret data: a key with a file name (``config.toml``) or a multi-line
@@ -476,11 +463,10 @@ class _Scan:
 
 def _named_list(items: list[Any]) -> dict[str, Any] | None:
     """``[{name: X, value: Y}, ...]`` (env lists) as ``{X: Y}``, else None."""
-    if not items or not all(
-        isinstance(i, Mapping) and isinstance(i.get("name"), str) for i in items
-    ):
+    named = all(isinstance(i, Mapping) and isinstance(i.get("name"), str) for i in items)
+    if not (items and named and any("value" in i for i in items)):
         return None
-    return {i["name"]: i.get("value") for i in items} if any("value" in i for i in items) else None
+    return {i["name"]: i.get("value") for i in items}
 
 
 def _names_own(norm: str) -> bool:
@@ -546,7 +532,7 @@ def references_in_document(
     scan.own_hosts |= _own_hosts(doc)
     kind = doc.get("kind")
     kind = kind if isinstance(kind, str) else None if kind is None else ""
-    try:
+    with contextlib.suppress(RecursionError):  # absurdly deep data: what was found so far
         if kind is None and "apiVersion" not in doc:
             scan.walk(doc, (), doc)
         elif kind == "HelmRelease" or kind in _WORKLOADS:
@@ -561,8 +547,6 @@ def references_in_document(
         elif kind == "ExternalSecret":
             template = _at(doc, "spec", "target", "template", "data")
             scan.walk_data(template, "spec.target.template.data")
-    except RecursionError:
-        pass  # absurdly deep data: what was found so far
     return list(scan.found.values())
 
 
