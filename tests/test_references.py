@@ -330,7 +330,8 @@ controllers:
           SMTP_FROM: noreply@${SECRET_DOMAIN}
           VERSION: 1.2.3
           CHROMIUM_VERSION: 120.0.6099.109
-          TEMPLATE: "{{ .Release.Name }}.default.svc:80"
+          TEMPLATE: "{{ .Values.host }}.default.svc:80"
+          TEMPLATED: 'http://{{ include "app.fullname" . }}:80'
           CONFIG: /config/app.yaml
           DATA_DIR: /data/files.example.io
           GROUP: cert-manager.io
@@ -367,6 +368,7 @@ def test_the_apps_own_hosts_are_not_egress() -> None:
     route: {app: {hostnames: ["paperless.${SECRET_DOMAIN}"]}}
     env:
       PAPERLESS_URL: https://paperless.${SECRET_DOMAIN}
+      PAPERLESS_HOST: paperless.${SECRET_DOMAIN}
       OIDC: https://auth.${SECRET_DOMAIN}/.well-known/openid-configuration
     """
     assert refs(hr(values)) == {("external", "auth.${SECRET_DOMAIN}", None, 443)}
@@ -374,6 +376,19 @@ def test_the_apps_own_hosts_are_not_egress() -> None:
         env_refs({"N8N_EDITOR_URL": "https://n8n.example.io"}, own_hosts=["N8N.example.io"])
         == set()
     )
+
+
+def test_release_name_templates_are_rendered() -> None:
+    """app-template renders values, so ``{{ .Release.Name }}`` is the HelmRelease's name."""
+    values = """
+    route: {app: {hostnames: ["{{ .Release.Name }}.turbo.ac"]}}
+    env:
+      BASE_URL: https://{{ .Release.Name }}.turbo.ac
+      API_URL: http://{{ .Release.Name }}-api:8080
+    """
+    assert refs(hr(values, metadata={"name": "tautulli"})) == {
+        ("service", "tautulli-api", None, 8080)
+    }
 
 
 def test_chart_sources_images_and_schema_urls_are_not_egress() -> None:
@@ -642,6 +657,25 @@ def test_keys_that_look_like_hosts_but_are_not() -> None:
     assert env_refs({"URL": "http://app:${PORT}", "A": "http://+:80", "B": "http://*:8080"}) == {
         ("service", "app", None, None)
     }
+
+
+def test_inline_keys_in_json_and_flow_values_decide_too() -> None:
+    gates = '{"api":{"image":"node:24","url":"https://api.example.io"},"x":{"image":"redis:7000"}}'
+    assert env_refs({"GATE_MAP": gates}) == {("external", "api.example.io", None, 443)}
+    json5 = 'controlUi: { allowedOrigins: ["https://a.example.io", "https://b.example.io"] },\n'
+    assert text_refs(json5, "openclaw.json") == set()
+
+
+def test_flags_booleans_volumes_and_browser_side_oauth_urls() -> None:
+    assert env_refs({"PS_BEHIND_PROXY": "true", "PORT": 4001, "DNS_SERVER": "none"}) == set()
+    values = """
+    extraVolumes: [{name: backup, nfs: {server: nas.internal, path: /backup}}]
+    env:
+      NEXTAUTH_URL: https://dispatch.example.io
+      GF_AUTH_GENERIC_OAUTH_AUTH_URL: https://sso.example.io/authorize
+      GF_AUTH_GENERIC_OAUTH_TOKEN_URL: https://sso.example.io/token
+    """
+    assert refs(hr(values)) == {("external", "sso.example.io", None, 443)}
 
 
 def test_a_yaml_file_that_does_not_parse_is_read_line_by_line() -> None:

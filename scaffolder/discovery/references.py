@@ -1,20 +1,13 @@
 """Egress an app's configuration states (issue #9): service DNS names, URLs, ``host:port``
 pairs and addresses in HelmRelease values, env vars, ConfigMaps, Secrets and config files.
 
-Pure functions (no file system access). Precision matters as much as recall: a string is
-read only where its key path can name a peer the pod connects to, so images, chart sources,
-the app's own hostnames (routes, ingresses, annotations, ``APP_URL``-style keys), links,
-icons, schema URLs, listen addresses, probes, allow-lists, volumes and paths are skipped, as
-are loopback and unspecified addresses, e-mail domains, API group names, versions and
-template expressions.
-
-* ``<svc>.<ns>.svc[.cluster.local]``, ``<svc>.<ns>`` (a known namespace), ``<svc>:<port>``
-  and ``scheme://<svc>`` are ``service`` references (never external).
-* ``scheme://host[:port]`` and ``host:port`` with a dotted public-looking host are
-  ``external``; a bare ``host`` counts only under a key naming a host (``SMTP_HOST``).
-* IPv4 addresses are ``cidr`` references (``a.b.c.d/32``); networks only under target keys.
-
-The port is the explicit one, else a sibling key's (``SMTP_PORT``), the scheme's default
+Pure functions. A string is read only where its key path can name a peer the pod connects to
+(not images, chart sources, the app's own hostnames, links, icons, schemas, listen addresses,
+probes, allow-lists, volumes, paths), and loopback addresses, e-mail domains, API groups,
+versions and template expressions are never references. In-cluster names are ``service``
+references (never external); dotted public-looking hosts in URLs and ``host:port`` are
+``external`` (a bare host only under a key naming a host, ``SMTP_HOST``); IPv4 addresses are
+``cidr``. The port is the explicit one, else a sibling key's (``SMTP_PORT``), the scheme's
 (:data:`SCHEME_PORTS`) or that of a store the key names (``REDIS_HOST``), else ``None``.
 Flux substitutions stay verbatim (``auth.${SECRET_DOMAIN}``) but ``${VAR:=default}`` gives
 its default; a host that is only a variable gives nothing.
@@ -23,7 +16,6 @@ its default; a host that is only a variable gives nothing.
 from __future__ import annotations
 
 import base64
-import binascii
 import contextlib
 import ipaddress
 import json
@@ -74,6 +66,7 @@ def _set(words: str) -> frozenset[str]:
 
 
 _UDP_SCHEMES = _set("udp dns ntp syslog statsd tftp")
+_BARE_SCHEMES = _set("tcp tls grpc grpcs h2c icmp rtsps zmq ssl")
 # Schemes naming no network peer of the pod (files, registries, buckets, secret stores).
 _NOT_NETWORK = _set(
     "file sqlite sqlite3 oci docker s3 s3a gs gcs az azblob abfs abfss hdfs unix data blob "
@@ -98,19 +91,25 @@ _SKIP_TREES = _set(
 _SKIP_WORDS = _set(
     "schema href icon icons logo avatar favicon link links homepage docs documentation website "
     "repository repo registry tag digest version apiversion kind path paths mountpath subpath "
-    "file dir directory allowed allow allowlist whitelist trusted trust cors origin origins "
+    "file dir directory allowed allow allowlist whitelist trusted trust cors origins "
     "csrf redirect redirection callback listen bind pass deny block blocklist blacklist ban "
     "xff proxies noproxy public description title help image thumbnail banner style "
-    "stylesheet css font fonts script published advertise advertised announce"
+    "stylesheet css font fonts script published advertise advertised announce candidates"
 )
 _TARGET_WORDS = _set("target targets destination destinations peer peers")
-# Whole keys, and key endings, naming the app's own address (APP_URL, DOMAIN, ROOT_URL).
+# Whole keys and last two key words naming the app's own address (APP_URL, DOMAIN,
+# server.externalDomain) or a browser-side one (OAuth's auth_url); subtrees by key ending.
 _SELF_KEYS = _set(
     "appurl baseurl rooturl siteurl weburl externalurl domain appdomain frontendurl "
     "uiurl applicationurl canonicalurl instanceurl"
 )
-_SELF_WORDS = _set("external root site app canonical frontend")
-_SELF_TAILS = _set("url uri domain host hostname address origin")
+_SELF_PAIRS = {
+    (a, b)
+    for a in _set("external root site app canonical frontend")
+    for b in _set("url uri domain host hostname address origin")
+} | {("auth", "url"), ("authorization", "url"), ("authorization", "address")}
+_SELF_PAIRS |= {("authorization", "endpoint"), ("nextauth", "url"), ("authorize", "url")}
+_SKIP_ENDINGS = ("annotations", "labels", "volumes", "volumemounts", "probe", "securitycontext")
 # Last key words saying the value is a host (only then is a bare host name read).
 _HOST_WORDS = _set(
     "host hosts hostname hostnames server servers endpoint endpoints url uri urls addr address "
@@ -121,7 +120,10 @@ _FILE_TLDS = _set(
     "pem crt key csr jpg jpeg png gif svg ico tar gz tgz zip lock sock pid env properties "
     "service socket mount timer"
 )
-_NOT_HOSTS = _set("localhost localhost.localdomain ip6-localhost host.docker.internal")
+_NOT_HOSTS = _set(
+    "localhost localhost.localdomain ip6-localhost host.docker.internal true false yes no on "
+    "off none null nil enabled disabled auto default"
+)
 _PLACEHOLDERS = ("example.com", "example.org", "example.net", "example", "invalid", "test")
 
 _VAR = r"\$\$?\{[^{}\s]*\}"
@@ -162,12 +164,12 @@ _FLAG = re.compile(r"^--?(?P<key>[A-Za-z][\w.-]*)=(?P<value>\S+)$")
 _FLAGS = re.compile(r"(?:^|\s)--?(?P<key>[A-Za-z][\w-]*)\s+[\"']?(?P<value>[^\s\"'\\-][^\s\"'\\]*)")
 _PAIR = re.compile(r"([A-Za-z_][\w.-]*)=('[^']*'|\"[^\"]*\"|[^\s'\"]+)")
 _PAIRS = re.compile(rf"{_PAIR.pattern}(?:\s+{_PAIR.pattern})*")
+_INLINE_KEY = re.compile(r"([A-Za-z_][\w.-]*)[\"']?\s*(?::(?!//)|=)")
+_RELEASE = re.compile(r"\{\{-?\s*\.Release\.Name\s*-?\}\}")
 _SITE = re.compile(r"^\s*[^\s{},]+(?:[,\s]+[^\s{},]+)*\s*\{\s*$")  # a Caddy site block: listens
 _COMMENT = re.compile(r"^\s*(?:#|//|;).*$|\s+#.*$|\s+//\s.*$")
 _WORKLOADS = _set("Deployment StatefulSet DaemonSet Job CronJob Pod ReplicaSet")
 _CONFIG_FILE = re.compile(r"\.(ya?ml|json|toml|ini|conf|cfg|env|properties|txt|php|js)$", re.I)
-
-_Key = tuple[str, str, str | None, int | None, str]
 
 
 def _norm(key: str) -> str:
@@ -182,10 +184,8 @@ def _words(key: str) -> list[str]:
 
 def _skip_key(key: str) -> bool:
     words, norm = _words(key), _norm(key)
-    if key == "HOSTNAME" or (
-        words[-2:-1] and words[-2] in _SELF_WORDS and words[-1] in _SELF_TAILS
-    ):
-        return True  # the pod's own name; EXTERNAL_URL, server.externalDomain, ROOT_URL
+    if key == "HOSTNAME" or tuple(words[-2:]) in _SELF_PAIRS or norm.endswith(_SKIP_ENDINGS):
+        return True  # HOSTNAME: the pod's own name
     return bool(set(words) & _SKIP_WORDS) or norm in _SELF_KEYS | _SKIP_TREES | _SKIP_WORDS
 
 
@@ -241,8 +241,11 @@ def _mask(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 def _is_link(text: str, start: int) -> bool:
-    """Whether the match at ``start`` is a link in markup (``href="...``, ``[x](...``)."""
-    return _LINK_BEFORE.search(text[max(0, start - 24) : start]) is not None
+    """Whether the match at ``start`` is a link in markup (``href="...``, ``[x](...``) or the
+    value of an inline key that is skipped (``{"image":"node:24"}``, ``{allowedOrigins: [``)."""
+    before = text[max(0, start - 120) : start]
+    keys = _INLINE_KEY.findall(before)
+    return _LINK_BEFORE.search(before[-24:]) is not None or (bool(keys) and _skip_key(keys[-1]))
 
 
 @dataclass
@@ -252,7 +255,8 @@ class _Scan:
     file: str
     namespaces: frozenset[str]
     own_hosts: set[str]
-    found: dict[_Key, Reference] = field(default_factory=dict)
+    release: str = ""  # a HelmRelease's name, for {{ .Release.Name }}
+    found: dict[tuple[Any, ...], Reference] = field(default_factory=dict)
 
     def add(self, ref: Reference) -> None:
         self.found.setdefault((ref.kind, ref.host, ref.namespace, ref.port, ref.protocol), ref)
@@ -284,11 +288,10 @@ class _Scan:
             return None
         if not _FLUX_VAR.sub("", host).strip(".-"):
             return None  # only a variable: nothing is known
-        try:
+        ip = None
+        with contextlib.suppress(ValueError):
             ip = ipaddress.ip_address(host)
-        except ValueError:
-            pass
-        else:
+        if ip is not None:
             if ip.is_loopback or ip.is_unspecified or ip.is_multicast:
                 return None
             return Reference("cidr", f"{ip}/{ip.max_prefixlen}", None, port, protocol, source)
@@ -319,8 +322,10 @@ class _Scan:
     def scan(self, text: str, key: str, where: str, siblings: Mapping[str, Any]) -> None:
         """The references in one string value under ``key`` (a multi-line value is read as
         a file, see :meth:`scan_lines`)."""
-        if "\n" in text.strip():
-            self.scan_lines(text, key, f"{where}:")
+        if self.release and "{{" in text:  # app-template renders values: {{ .Release.Name }}
+            text = _RELEASE.sub(self.release, text)
+        if "\n" in text.strip():  # a file (go2rtc.yaml: |-): parsed when its name says how
+            self.walk_text(text, key, where, key)
             return
         flag = _FLAG.match(text.strip())
         if flag:
@@ -366,9 +371,10 @@ class _Scan:
             scheme = match["scheme"].lower()
             if scheme in _NOT_NETWORK or _is_link(text, match.start()):
                 continue
-            for item in match["hosts"].split(","):
+            short = scheme.split("+", 1)[0] in SCHEME_PORTS.keys() | _UDP_SCHEMES | _BARE_SCHEMES
+            for item in match["hosts"].split(","):  # a service name only with a known scheme
                 host, given = _host_port(item)
-                self.emit(host, port if given is None else given, scheme, key, where, short=True)
+                self.emit(host, port if given is None else given, scheme, key, where, short=short)
         masked = _mask(text, spans)
         for match in _IPV4.finditer(masked):
             seen = True
@@ -379,12 +385,14 @@ class _Scan:
                 self.emit_cidr(match["ip"], int(match["prefix"]), key, where)
             else:
                 self.emit(match["ip"], _port(match["port"]), "", key, where, short=False)
-        for match in _HOSTPORT.finditer(_mask(text, spans)):
+        masked = _mask(text, spans)
+        for match in _HOSTPORT.finditer(masked):
             host, host_port = match["host"], _port(match["port"]) or 0
             if "." not in host and host_port < 20:
                 continue  # "mode:1", "python:3": not a same-namespace service
             seen = True
-            self.emit(host, host_port, "", key, where, short=True)
+            if not _is_link(masked, match.start()):
+                self.emit(host, host_port, "", key, where, short=True)
         return seen
 
     def emit_cidr(self, ip: str, prefix: int, key: str, where: str) -> None:
@@ -450,15 +458,15 @@ class _Scan:
             else:
                 self.scan(value, str(key), f"{prefix}.{key}", data)
 
-    def walk_text(self, text: str, name: str, base: str) -> None:
-        """A file's text: parsed and walked when it is YAML, JSON or TOML, else line by line;
-        ``base`` is its key path (a ConfigMap's ``data.config.toml``) or empty."""
+    def walk_text(self, text: str, name: str, base: str, key: str = "") -> None:
+        """A file's text: parsed and walked when it is YAML, JSON or TOML, else line by line
+        (under ``key`` where a line has none); ``base`` is its key path or empty."""
         docs = _parsed(text, name)
         for doc in docs:
             self.own_hosts |= _own_hosts(doc)
             self.walk(doc, (base,) if base else (), doc if isinstance(doc, Mapping) else {})
         if not docs:
-            self.scan_lines(text, "", f"{base}:" if base else "")
+            self.scan_lines(text, key, f"{base}:" if base else "")
 
 
 def _named_list(items: list[Any]) -> dict[str, Any] | None:
@@ -469,11 +477,10 @@ def _named_list(items: list[Any]) -> dict[str, Any] | None:
     return {i["name"]: i.get("value") for i in items}
 
 
-def _names_own(norm: str) -> bool:
-    return norm in ("hostnames", "hosts", "host") or norm.endswith(("hostname", "url", "href"))
+_OWN_KEYS = ("host", "hosts", "hostname", "hostnames", "url", "href")
 
 
-def _own_hosts(doc: Any) -> set[str]:
+def _own_hosts(doc: Any, release: str = "") -> set[str]:
     """The app's own public names a document states: ``hostnames`` / ``hosts`` of routes and
     ingresses, and ``*hostname``, ``*/url``, ``*/href`` annotations (external-dns, dashboards)."""
     own: set[str] = set()
@@ -486,8 +493,8 @@ def _own_hosts(doc: Any) -> set[str]:
             stack.extend((str(k), inside, v) for k, v in node.items())
         elif isinstance(node, list):
             stack.extend((key, inside, v) for v in node)
-        elif isinstance(node, str) and inside and _names_own(norm):
-            for item in re.split(r"[\s,]+", node):
+        elif isinstance(node, str) and inside and norm.endswith(_OWN_KEYS):
+            for item in re.split(r"[\s,]+", _RELEASE.sub(release, node) if release else node):
                 host = re.sub(r"^[a-z]+://|(?<!\$)[:/].*$", "", item.strip())
                 if "." in host:
                     own.add(_host_name(host))
@@ -497,10 +504,8 @@ def _own_hosts(doc: Any) -> set[str]:
 def _decoded(data: Any) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in data.items() if isinstance(data, Mapping) else ():
-        try:
+        with contextlib.suppress(ValueError):  # binascii.Error, UnicodeDecodeError
             out[str(key)] = base64.b64decode(str(value), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            continue
     return out
 
 
@@ -528,10 +533,11 @@ def references_in_document(
     """
     if not isinstance(doc, Mapping):
         return []
-    scan = _Scan(file, frozenset(known_namespaces), {_host_name(h) for h in own_hosts})
-    scan.own_hosts |= _own_hosts(doc)
-    kind = doc.get("kind")
+    kind, name = doc.get("kind"), _at(doc, "metadata", "name")
     kind = kind if isinstance(kind, str) else None if kind is None else ""
+    scan = _Scan(file, frozenset(known_namespaces), {_host_name(h) for h in own_hosts})
+    scan.release = name if kind == "HelmRelease" and isinstance(name, str) else ""
+    scan.own_hosts |= _own_hosts(doc, scan.release)
     with contextlib.suppress(RecursionError):  # absurdly deep data: what was found so far
         if kind is None and "apiVersion" not in doc:
             scan.walk(doc, (), doc)
