@@ -78,6 +78,8 @@ def truth_of(app: Path, namespace: str) -> list[tuple[str, set[int]]]:
                         *(f"entity:{e}" for e in rule.get("toEntities") or []),
                     ]
                     truth.extend((name, ports) for name in names)
+                    if ports and not names and not rule.get("toEndpoints"):
+                        truth.append(("any:*", ports))  # toPorts alone: any peer
                     for ep in rule.get("toEndpoints") or []:
                         labels = dict((ep or {}).get("matchLabels") or {})
                         ns = labels.pop("io.kubernetes.pod.namespace", namespace)
@@ -97,6 +99,8 @@ def verdict(ref: Reference, namespace: str, truth: list[tuple[str, set[int]]]) -
         if ports and ref.port not in ports and ref.kind != "cidr":
             continue
         kind, _, name = peer.partition(":")
+        if kind == "any" and ref.kind != "service":
+            return "OK(any)"
         if ref.kind == "external":
             if kind == "fqdn" and fnmatch.fnmatchcase(ref.host, name):
                 return "OK"

@@ -865,3 +865,57 @@ def test_deedee_glance_and_gatus(shared: Path) -> None:
 )
 def test_deedee_apps(shared: Path, rel: str, expected: set[tuple[str, int]]) -> None:
     assert {(r.host, r.port) for r in _deedee(shared, rel)} == expected
+
+
+def _deedee_tree(shared: Path) -> dict[str, list[Reference]]:
+    """Every app directory's references: its manifests and configMapGenerator files."""
+    from scaffolder.core.errors import YamlError
+    from scaffolder.core.yamlio import parse_documents_fast
+
+    apps = shared / DEEDEE
+    namespaces = [p.name for p in apps.iterdir() if p.is_dir()]
+    found: dict[str, list[Reference]] = {}
+    for app in sorted(p for p in apps.glob("*/*") if p.is_dir()):
+        refs: list[Reference] = []
+        for path in sorted(app.rglob("*.yaml")):
+            try:
+                docs = parse_documents_fast(path.read_text(), path)
+            except YamlError:  # one file of the tree is not valid YAML (`matchType: =`)
+                continue
+            if path.name == "kustomization.yaml":
+                for doc in docs:
+                    for gen in doc.get("configMapGenerator") or []:
+                        for entry in gen.get("files") or []:
+                            target = path.parent / entry.split("=", 1)[-1]
+                            text = target.read_text()
+                            refs += references_in_text(
+                                text, str(target), known_namespaces=namespaces
+                            )
+            elif path.name != "networkpolicy.yaml":
+                for doc in docs:
+                    refs += references_in_document(doc, str(path), known_namespaces=namespaces)
+        found[app.relative_to(apps).as_posix()] = refs
+    return found
+
+
+def test_deedee_tree_precision(shared: Path) -> None:
+    """Over the whole deedee-ops tree: nothing that is not egress (images, registries, chart
+    sources, schema URLs, icons, dashboards, the apps' own hosts), and what is, is found."""
+    found = _deedee_tree(shared)
+    hosts = {r.host for refs in found.values() for r in refs}
+    for app, refs in found.items():
+        own = f"{app.split('/')[1]}.${{ROOT_DOMAIN}}"
+        assert own not in {r.host for r in refs}, app
+    assert not hosts & {
+        "ghcr.io", "schemas.rzegocki.dev", "www.schemastore.org", "cdn.jsdelivr.net",
+        "grafana.com", "quay.io", "docker.io", "mirror.gcr.io", "localhost", "127.0.0.1/32",
+        "0.0.0.0/32", "cert-manager.io", "app.kubernetes.io", "www.youtube.com", "example.com",
+    }  # fmt: skip
+    unique = {
+        app: {(r.kind, r.host, r.namespace, r.port) for r in refs} for app, refs in found.items()
+    }
+    total = sum(len(refs) for refs in unique.values())
+    assert 60 <= total <= 75, total  # 67 when written, 2 of them false positives (see the report)
+    assert {(r.host, r.port) for r in found["home/frigate"]} >= {
+        ("mosquitto", 1883), ("nas.internal", 5101), ("tapo.internal", 554),
+    }  # fmt: skip

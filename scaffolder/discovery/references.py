@@ -92,7 +92,7 @@ _SKIP_WORDS = _set(
     "schema href icon icons logo avatar favicon link links homepage docs documentation website "
     "repository repo registry tag digest version apiversion kind path paths mountpath subpath "
     "file dir directory allowed allow allowlist whitelist trusted trust cors origins "
-    "csrf redirect redirection callback listen bind pass deny block blocklist blacklist ban "
+    "csrf redirect redirection redir callback listen bind pass deny block blocklist blacklist ban "
     "xff proxies noproxy public description title help image thumbnail banner style "
     "stylesheet css font fonts script published advertise advertised announce candidates"
 )
