@@ -771,6 +771,9 @@ def test_never_raises_on_arbitrary_text(text: str, name: str) -> None:
         "'http://http://-" * 400,
         "a." * 5000,
         "${a}" * 2000,
+        "a   " * 2000 + "!",
+        "a , " * 2000 + "!",
+        "x  y, " * 1000 + "{",
     ],
 )
 def test_no_pathological_regex_backtracking(text: str) -> None:

@@ -91,8 +91,8 @@ _SKIP_TREES = _set(
 _SKIP_WORDS = _set(
     "schema href icon icons logo avatar favicon link links homepage docs documentation website "
     "repository repo registry tag digest version apiversion kind path paths mountpath subpath "
-    "file dir directory allowed allow allowlist whitelist trusted trust cors origins "
-    "csrf redirect redirection redir callback listen bind pass deny block blocklist blacklist ban "
+    "file dir directory allowed allow allowlist whitelist trusted trust cors origins csrf "
+    "redirect redirection redir callback listen bind pass deny block blocklist blacklist ban "
     "xff proxies noproxy public description title help image thumbnail banner style "
     "stylesheet css font fonts script published advertise advertised announce candidates"
 )
@@ -141,7 +141,7 @@ _IPV4 = re.compile(
     r"(?<![\w.:/$-])(?P<ip>(?:\d{1,3}\.){3}\d{1,3})(?:/(?P<prefix>\d{1,2}))?"
     r"(?::(?P<port>\d{1,5}))?(?![\w.]|/\d)"
 )
-_BARE = re.compile(rf"{_HOST}(?::{_PORT})?(?:\s*[, ]\s*{_HOST}(?::{_PORT})?)*")
+_BARE = re.compile(rf"{_HOST}(?::{_PORT})?(?:(?:\s*,\s*|\s+){_HOST}(?::{_PORT})?)*")
 _DEFAULT = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?[=-]([^{}]*)\}")
 _VAR_SPLIT = re.compile(r"(\$\{[^{}]*\})")
 _FLUX_VAR = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
