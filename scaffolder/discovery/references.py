@@ -23,6 +23,7 @@ import re
 import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache, reduce
 from typing import Any, Literal
 
 import yaml
@@ -54,10 +55,9 @@ SCHEME_PORTS: dict[str, int] = {
 }  # fmt: skip
 # Stores a key may name (``REDIS_HOST``): their port when nothing else gives one.
 _KEY_PORTS = {
-    "redis": 6379, "dragonfly": 6379, "valkey": 6379, "keydb": 6379, "postgres": 5432,
-    "postgresql": 5432, "pg": 5432, "mysql": 3306, "mariadb": 3306, "mongo": 27017,
-    "mongodb": 27017, "memcached": 11211, "nats": 4222, "mqtt": 1883, "rabbitmq": 5672,
-    "amqp": 5672, "ldap": 389,
+    "redis": 6379, "dragonfly": 6379, "valkey": 6379, "keydb": 6379, "postgres": 5432, "pg": 5432,
+    "postgresql": 5432, "mysql": 3306, "mariadb": 3306, "mongo": 27017, "mongodb": 27017,
+    "memcached": 11211, "nats": 4222, "mqtt": 1883, "rabbitmq": 5672, "amqp": 5672, "ldap": 389,
 }  # fmt: skip
 
 
@@ -169,26 +169,31 @@ _RELEASE = re.compile(r"\{\{-?\s*\.Release\.Name\s*-?\}\}")
 _SITE = re.compile(r"^\s*[^\s{},]+(?:[,\s]+[^\s{},]+)*\s*\{\s*$")  # a Caddy site block: listens
 _COMMENT = re.compile(r"^\s*(?:#|//|;).*$|\s+#.*$|\s+//\s.*$")
 _WORKLOADS = _set("Deployment StatefulSet DaemonSet Job CronJob Pod ReplicaSet")
+_READ_KINDS = _WORKLOADS | {"HelmRelease", "ConfigMap", "Secret", "ExternalSecret"}
 _CONFIG_FILE = re.compile(r"\.(ya?ml|json|toml|ini|conf|cfg|env|properties|txt|php|js)$", re.I)
 
 
+@lru_cache(maxsize=8192)
 def _norm(key: str) -> str:
     return re.sub(r"[-_.\s/]", "", key).lower()
 
 
-def _words(key: str) -> list[str]:
-    """``SMTP_HOST`` / ``smtpHost`` / ``smtp-host1`` -> ``["smtp", "host"]``."""
+@lru_cache(maxsize=8192)
+def _words(key: str) -> tuple[str, ...]:
+    """``SMTP_HOST`` / ``smtpHost`` / ``smtp-host1`` -> ``("smtp", "host")``."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key.rsplit("/", 1)[-1])
-    return [w.rstrip("0123456789") or w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+    return tuple(w.rstrip("0123456789") or w for w in re.split(r"[^\w]+|_", spaced.lower()) if w)
 
 
+@lru_cache(maxsize=8192)
 def _skip_key(key: str) -> bool:
     words, norm = _words(key), _norm(key)
-    if key == "HOSTNAME" or tuple(words[-2:]) in _SELF_PAIRS or norm.endswith(_SKIP_ENDINGS):
+    if key == "HOSTNAME" or words[-2:] in _SELF_PAIRS or norm.endswith(_SKIP_ENDINGS):
         return True  # HOSTNAME: the pod's own name
     return bool(set(words) & _SKIP_WORDS) or norm in _SELF_KEYS | _SKIP_TREES | _SKIP_WORDS
 
 
+@lru_cache(maxsize=8192)
 def _names_host(key: str) -> bool:
     """Whether the key's last word names a host: ``SMTP_HOST``, ``dbHost``, ``PAPERLESS_DBHOST``."""
     words = _words(key)
@@ -196,8 +201,7 @@ def _names_host(key: str) -> bool:
 
 
 def _host_name(host: str) -> str:
-    """``Auth.${SECRET_DOMAIN}.`` -> ``auth.${SECRET_DOMAIN}``: defaults applied, lower case
-    outside variables, no brackets or trailing dot."""
+    """``Auth.${SECRET_DOMAIN}.`` -> ``auth.${SECRET_DOMAIN}`` (defaults applied, no [])."""
     host = _DEFAULT.sub(lambda m: m.group(1), host).strip().rstrip(".")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
@@ -284,10 +288,8 @@ class _Scan:
     def classify(
         self, host: str, port: int | None, protocol: str, source: str, short: bool
     ) -> Reference | None:
-        if not host or "$$" in host or "$(" in host or "{{" in host:
-            return None
-        if not _FLUX_VAR.sub("", host).strip(".-"):
-            return None  # only a variable: nothing is known
+        if not host or "$$" in host or "$(" in host or not _FLUX_VAR.sub("", host).strip(".-"):
+            return None  # only a variable, or one of the container's ($${VAR}, $(VAR))
         ip = None
         with contextlib.suppress(ValueError):
             ip = ipaddress.ip_address(host)
@@ -300,7 +302,7 @@ class _Scan:
         if host in _NOT_HOSTS or host.endswith(".localhost") or all(p.isdigit() for p in plain):
             return None
         if not all(_LABEL.fullmatch(label) for label in plain):
-            return None
+            return None  # "{{ .Values.host }}", "a..b", "-x"
         cluster = host.removesuffix(".cluster.local")
         if cluster != host or cluster.endswith(".svc") or cluster == "svc":
             parts = cluster.removesuffix(".svc").split(".")
@@ -320,8 +322,7 @@ class _Scan:
         return Reference("external", host, None, port, protocol, source)
 
     def scan(self, text: str, key: str, where: str, siblings: Mapping[str, Any]) -> None:
-        """The references in one string value under ``key`` (a multi-line value is read as
-        a file, see :meth:`scan_lines`)."""
+        """The references in one string value under ``key`` (multi-line: a file)."""
         if self.release and "{{" in text:  # app-template renders values: {{ .Release.Name }}
             text = _RELEASE.sub(self.release, text)
         if "\n" in text.strip():  # a file (go2rtc.yaml: |-): parsed when its name says how
@@ -361,8 +362,8 @@ class _Scan:
                         self.scan_bare(flag["value"], flag["key"], where, siblings)
 
     def scan_line(self, text: str, key: str, where: str, port: int | None = None) -> bool:
-        """URLs, IPv4 addresses and ``host:port`` pairs in one line; whether any was seen.
-        ``port`` (a sibling key's) stands in for a URL's missing port."""
+        """URLs, IPv4 addresses and ``host:port`` pairs in one line (whether any was seen);
+        ``port``, a sibling key's, stands in for a URL's missing port."""
         seen = False
         spans: list[tuple[int, int]] = []
         for match in _URL.finditer(text):
@@ -481,8 +482,8 @@ _OWN_KEYS = ("host", "hosts", "hostname", "hostnames", "url", "href")
 
 
 def _own_hosts(doc: Any, release: str = "") -> set[str]:
-    """The app's own public names a document states: ``hostnames`` / ``hosts`` of routes and
-    ingresses, and ``*hostname``, ``*/url``, ``*/href`` annotations (external-dns, dashboards)."""
+    """The app's own names: routes' and ingresses' hosts, ``*hostname``/``*url``/``*href``
+    annotations (external-dns, dashboards)."""
     own: set[str] = set()
     stack: list[tuple[str, bool, Any]] = [("", False, doc)]
     while stack:
@@ -509,11 +510,8 @@ def _decoded(data: Any) -> dict[str, str]:
     return out
 
 
-def _at(doc: Mapping[str, Any], *path: str) -> Any:
-    node: Any = doc
-    for key in path:
-        node = node.get(key) if isinstance(node, Mapping) else None
-    return node
+def _at(doc: Any, *path: str) -> Any:
+    return reduce(lambda node, key: node.get(key) if isinstance(node, Mapping) else None, path, doc)
 
 
 def references_in_document(
@@ -535,6 +533,8 @@ def references_in_document(
         return []
     kind, name = doc.get("kind"), _at(doc, "metadata", "name")
     kind = kind if isinstance(kind, str) else None if kind is None else ""
+    if kind not in _READ_KINDS and not (kind is None and "apiVersion" not in doc):
+        return []
     scan = _Scan(file, frozenset(known_namespaces), {_host_name(h) for h in own_hosts})
     scan.release = name if kind == "HelmRelease" and isinstance(name, str) else ""
     scan.own_hosts |= _own_hosts(doc, scan.release)
@@ -577,8 +577,7 @@ def references_in_text(
 
 
 def _parsed(text: str, name: str) -> list[Any]:
-    """The documents of a YAML, JSON or TOML file; none when it is another format or does
-    not parse as the one its name says."""
+    """The documents of a YAML, JSON or TOML file (none for other formats or parse errors)."""
     lower = name.lower()
     try:
         if lower.endswith(".toml"):
