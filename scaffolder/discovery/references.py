@@ -24,23 +24,13 @@ import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache, reduce
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
+from scaffolder.repo.model import Reference
+
 __all__ = ["SCHEME_PORTS", "Reference", "references_in_document", "references_in_text"]
-
-
-@dataclass(frozen=True)
-class Reference:
-    """One egress target a configuration names."""
-
-    kind: Literal["service", "external", "cidr"]
-    host: str  # Service name (service), hostname (external), CIDR such as 1.2.3.4/32 (cidr)
-    namespace: str | None  # service: the namespace named; None for the same-namespace forms
-    port: int | None  # explicit, else a sibling key's, the scheme's or the key's default
-    protocol: str  # TCP, UDP (udp://, dns://, syslog+udp://) or ICMP (icmp://, no port)
-    source: str  # "<file>:<key.path>" (documents) or "<file>:<line>" (raw text)
 
 
 SCHEME_PORTS: dict[str, int] = {
