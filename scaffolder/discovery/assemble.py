@@ -41,7 +41,17 @@ from scaffolder.discovery.cnpg import (
 )
 from scaffolder.discovery.drafts import WORKLOAD_KINDS, Draft, Pending, RouteDraft, ServiceDraft
 from scaffolder.discovery.flux import flux_kustomization
+from scaffolder.discovery.gateways import ENVOY_GROUP, GATEWAY_GROUP
 from scaffolder.discovery.helm import read_helm_release
+from scaffolder.discovery.inference import (
+    CONFIG_KINDS,
+    GATEWAY_CHARTS,
+    ROUTE_KINDS,
+    WEBHOOK_KINDS,
+    Extras,
+    add_inferences,
+    generated_files,
+)
 from scaffolder.discovery.policies import collect_policies
 from scaffolder.discovery.reader import (
     AppDir,
@@ -55,6 +65,7 @@ from scaffolder.discovery.reader import (
     is_kind,
 )
 from scaffolder.discovery.routes import read_route
+from scaffolder.discovery.webhooks import webhooks_in_documents
 from scaffolder.discovery.workloads import read_service, read_workload, service_ports
 from scaffolder.repo.layout import Entry, Layout
 from scaffolder.repo.model import App, Namespace
@@ -62,7 +73,9 @@ from scaffolder.repo.model import App, Namespace
 MEMO_NAMESPACES = 200  # from here on, the parse memo pays for itself
 
 
-def read_namespace(reader: Reader, namespace: Entry) -> tuple[Namespace, list[Pending]]:
+def read_namespace(
+    reader: Reader, namespace: Entry, known_namespaces: frozenset[str] = frozenset()
+) -> tuple[Namespace, list[Pending]]:
     """One namespace of the layout, with its apps' CNPG references still unresolved."""
     name, ns_dir = namespace.name, namespace.directory
     if namespace.kustomization is None:  # pragma: no cover - the layout lists only kustomized dirs
@@ -109,10 +122,13 @@ def read_namespace(reader: Reader, namespace: Entry) -> tuple[Namespace, list[Pe
     services: list[ServiceDraft] = []
     routes: list[RouteDraft] = []
     shared: dict[PurePosixPath, list[str]] = {}
+    extras: dict[PurePosixPath, Extras] = {}
     for app_dir in app_dirs.values():
-        read_app_dir(reader, app_dir, ns, drafts, services, routes, shared)
+        read_app_dir(reader, app_dir, ns, drafts, services, routes, shared, extras)
 
-    apps, pending = _to_apps(_assemble(ns, drafts, services, routes, shared))
+    assembled = _assemble(ns, drafts, services, routes, shared)
+    apps, pending = _to_apps(assembled)
+    add_inferences(ns, apps, assembled, services, extras, known_namespaces)
     collect_policies(reader, ns, apps, list(app_dirs), k8s_namespace)
     ns.apps = sorted(apps, key=lambda a: a.name)
     ns.cnpg_clusters.sort(key=lambda c: c.name)
@@ -127,6 +143,7 @@ def read_app_dir(
     services: list[ServiceDraft],
     routes: list[RouteDraft],
     shared: dict[PurePosixPath, list[str]],
+    extras: dict[PurePosixPath, Extras],
 ) -> None:
     """Read every manifest of ``app_dir`` into drafts, Services, routes and CNPG clusters."""
     files = list(reader.app_files(app_dir, ns.warnings))
@@ -137,6 +154,8 @@ def read_app_dir(
         if isinstance(doc, dict) and is_kind(doc, "OCIRepository", "source.toolkit.fluxcd.io")
     }
     strings = shared.setdefault(app_dir.directory_path, [])
+    extra = extras.setdefault(app_dir.directory_path, Extras())
+    extra.generated.extend(generated_files(reader, app_dir, ns.warnings))
     for file, docs in files:
         for doc in docs:
             if not isinstance(doc, dict) or not isinstance(doc.get("kind"), str):
@@ -148,6 +167,8 @@ def read_app_dir(
                     draft = read_helm_release(doc, file, app_dir, sources, ns.warnings)
                     if draft is not None:
                         drafts.append(draft)
+                        if draft.chart in GATEWAY_CHARTS:
+                            ns.gateway_documents.append((app_dir.namespace, doc))
                 elif kind in WORKLOAD_KINDS and group == "apps":
                     draft = read_workload(doc, file, app_dir, ns.warnings)
                     if draft is not None:
@@ -156,8 +177,15 @@ def read_app_dir(
                     service = read_service(doc, file, app_dir)
                     if service is not None:
                         services.append(service)
-                elif kind in ("HTTPRoute", "GRPCRoute") and group == "gateway.networking.k8s.io":
+                elif kind in ROUTE_KINDS and group == GATEWAY_GROUP:
                     routes.append(read_route(doc, file, app_dir))
+                elif (group == GATEWAY_GROUP and kind in ("Gateway", "GatewayClass")) or (
+                    group == ENVOY_GROUP
+                    and kind in ("EnvoyProxy", "ClientTrafficPolicy", "EnvoyExtensionPolicy")
+                ):
+                    ns.gateway_documents.append((app_dir.namespace, doc))
+                elif kind in WEBHOOK_KINDS:
+                    extra.webhooks.extend(webhooks_in_documents([doc], app_dir.namespace))
                 elif kind == "Cluster" and group == "postgresql.cnpg.io":
                     cluster = read_cluster(doc, file, app_dir, ns.warnings)
                     if cluster is not None:
@@ -166,6 +194,8 @@ def read_app_dir(
                     continue
                 else:
                     collect_strings(doc, strings)
+                    if kind in CONFIG_KINDS:
+                        extra.config.append((file, doc))
             except (TypeError, ValueError, AttributeError) as exc:
                 ns.warnings.append(f"{file}: {kind} has an unexpected shape ({exc}); skipped")
 
@@ -315,7 +345,7 @@ def discover_namespace(repo: Source, name: str) -> Namespace:
     of this namespace (use :func:`discover_all` for the cross-namespace picture)."""
     layout = repo.layout
     reader = Reader(repo.root)
-    ns, pending = read_namespace(reader, layout.namespace(name))
+    ns, pending = read_namespace(reader, layout.namespace(name), frozenset(layout.namespaces()))
     link_clusters(
         [(ns, pending)],
         cluster_index([ns]),
@@ -342,11 +372,12 @@ def discover_all(
     layout = repo.layout
     reader = Reader(repo.root)
     selected = layout.namespaces() if names is None else list(dict.fromkeys(names))
+    known = frozenset(layout.namespaces())
     must = None if required is None else set(required)
 
     def one(name: str) -> tuple[Namespace, list[Pending]]:
         try:
-            return read_namespace(reader, layout.namespace(name))
+            return read_namespace(reader, layout.namespace(name), known)
         except (YamlError, PathEscapeError) as exc:
             if must is None or name in must:
                 raise

@@ -37,6 +37,9 @@ class Draft:
     route_ports: set[int] = field(default_factory=set)  # Service ports routes send traffic to
     oauth2: bool = False
     strings: list[str] = field(default_factory=list)
+    chart: str | None = None
+    release: str | None = None
+    document: dict[str, Any] | None = None  # the HelmRelease or workload it was read from
 
     def add_port(self, port: Port, load_balancer: bool) -> None:
         if port not in self.ports:

@@ -149,6 +149,9 @@ def read_helm_release(
         selector={},
         pod_labels={},
         flux_kustomization=app_dir.flux_kustomization,
+        chart=chart,
+        release=release,
+        document=doc,
     )
     oauth2_image = _strings_and_oauth2(values, draft.strings)
     draft.oauth2 = chart == "oauth2-proxy" or oauth2_image

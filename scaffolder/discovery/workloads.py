@@ -52,6 +52,7 @@ def read_workload(
         selector=selector,
         pod_labels={**selector, **pod_labels},
         flux_kustomization=app_dir.flux_kustomization,
+        document=doc,
     )
     pod_spec = as_map(template.get("spec"))
     for group in ("containers", "initContainers"):

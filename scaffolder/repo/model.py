@@ -57,6 +57,15 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class WebhookServer:
+    """Pods the kube-apiserver calls (an admission or conversion webhook), on a pod port."""
+
+    selector: tuple[tuple[str, str], ...]  # the webhook pods (may differ from the app's)
+    port: int
+    source: str  # what showed it: the configuration's file, or the chart
+
+
+@dataclass(frozen=True)
 class PolicyRef:
     """A network policy that already exists in the repository."""
 
@@ -100,7 +109,7 @@ class App:
     images: tuple[str, ...] = ()  # container images (tunnel connectors, webhook servers)
     service_names: tuple[str, ...] = ()  # Services (and names) that reach its pods
     references: tuple[Reference, ...] = ()  # peers its configuration names
-    webhook_ports: tuple[Port, ...] = ()  # ports the kube-apiserver calls (admission webhooks)
+    webhooks: tuple[WebhookServer, ...] = ()  # pods and ports the kube-apiserver calls
     notes: tuple[str, ...] = ()  # what discovery could not work out about it
 
 
