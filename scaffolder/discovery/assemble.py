@@ -184,6 +184,12 @@ def read_app_dir(
                     and kind in ("EnvoyProxy", "ClientTrafficPolicy", "EnvoyExtensionPolicy")
                 ):
                     ns.gateway_documents.append((app_dir.namespace, doc))
+                    if kind == "Gateway":
+                        gateway = as_str(as_map(doc.get("metadata")).get("name"))
+                        if gateway is not None:
+                            ns.gateway_directories.setdefault(
+                                gateway, (app_dir.directory_path, app_dir.kustomization_path)
+                            )
                 elif kind in WEBHOOK_KINDS:
                     extra.webhooks.extend(webhooks_in_documents([doc], app_dir.namespace))
                 elif kind == "Cluster" and group == "postgresql.cnpg.io":

@@ -152,6 +152,10 @@ class Namespace:
     # ClientTrafficPolicy, the controller's HelmRelease), with the namespace they default
     # to: gateways are resolved across namespaces (scaffolder.discovery.gateways).
     gateway_documents: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Gateway name -> the app directory (and kustomization) holding it.
+    gateway_directories: dict[str, tuple[PurePosixPath, PurePosixPath]] = field(
+        default_factory=dict
+    )
 
     @property
     def suspended(self) -> bool:

@@ -27,6 +27,7 @@ from scaffolder.templates.managed import ManagedState, read_state
 from scaffolder.templates.render import ANSWERS_FILE, OVERLAY
 from scaffolder.workflows.answers import describe, entry_key, merge_answers, union
 from scaffolder.workflows.fqdn import FqdnAllow, endpoint_allow, removal_spec
+from scaffolder.workflows.peers import Peers
 
 OVERLAY_FILE = "cnp-netpol.yaml"
 
@@ -43,6 +44,23 @@ class ScaffoldOptions:
 
 
 @dataclass
+class Coverage:
+    """How much of what an app needs the repository showed (issue 9's per-app report)."""
+
+    covered: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.unknown:
+            return "partial" if self.covered else "unknown"
+        return "covered"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "covered": self.covered, "unknown": self.unknown}
+
+
+@dataclass
 class NamespaceResult:
     name: str
     status: str = "planned"  # planned, up-to-date, skipped
@@ -50,6 +68,7 @@ class NamespaceResult:
     overlays: list[str] = field(default_factory=list)
     skipped_apps: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    coverage: dict[str, Coverage] = field(default_factory=dict)  # per app
     plan: Plan = field(default_factory=Plan, repr=False)  # this namespace's changes only
 
     @property
@@ -65,6 +84,7 @@ class NamespaceResult:
             "overlays": self.overlays,
             "skipped_apps": self.skipped_apps,
             "notes": self.notes,
+            "coverage": {app: c.to_json() for app, c in sorted(self.coverage.items())},
         }
 
 
@@ -130,6 +150,7 @@ class Needs:
         self.opts = opts
         self.removals = removals or {}
         self.gateway_ports = _gateway_target_ports(namespaces, self.config, opts)
+        self.peers = Peers(list(namespaces.values()), fqdn_style=opts.fqdn_style)
         self.plan = Plan()
 
     def overlay_answers(
@@ -147,7 +168,7 @@ class Needs:
         overlays: Overlays = {}
         targets: dict[PurePosixPath, str] = {}  # directory -> the name --allow-fqdn APP= uses
         explicit = self._fqdns_by_app(ns)
-        for app in ns.apps:
+        for app in [*ns.apps, *self.peers.gateway_apps(ns)]:
             hand_written = [p for p in app.existing_policies if p.path not in ours]
             if hand_written:
                 names = ", ".join(sorted({p.name for p in hand_written}))
@@ -161,7 +182,7 @@ class Needs:
                     f"already has its own policies ({names}); left alone"
                 )
                 continue
-            answers = self._app_answers(ns, app)
+            answers = self._app_answers(ns, app, result)
             if answers is None and app.name not in explicit and app.directory not in recorded:
                 result.notes.append(
                     f"{app.name}: no gateway route, database, LoadBalancer or FQDN found; the baseline covers it"
@@ -286,32 +307,79 @@ class Needs:
             "gateway_selector": dict(self.config.gateway_selector),
         }
 
-    def _app_answers(self, ns: Namespace, app: App) -> dict[str, Any] | None:
-        """What discovery finds for ``app`` (None: nothing)."""
+    def _app_answers(
+        self, ns: Namespace, app: App, result: NamespaceResult
+    ) -> dict[str, Any] | None:
+        """What discovery finds for ``app`` (None: nothing), and its coverage."""
         answers = self._base_answers(ns, app.name, app.selector)
         enabled = False
-        web_ports = _route_ports(app)
-        if app.routes and web_ports and ns.name != self.config.gateway_namespace:
-            answers["gateway_ports"] = _ports(web_ports)
-            enabled = True
+        coverage = Coverage()
+        peer = self.peers.gateway_peer(app)
+        if peer is not None:
+            answers["gateway_namespace"], answers["gateway_selector"] = peer[0], dict(peer[1])
+        gateway_namespace = peer[0] if peer is not None else self.config.gateway_namespace
+        if app.routes:
+            web_ports, why = _route_ports(app)
+            if not web_ports:
+                coverage.unknown.append(f"gateway ingress: {why}")
+            elif ns.name == gateway_namespace:
+                coverage.covered.append("gateway ingress (same namespace: baseline)")
+            else:
+                answers["gateway_ports"] = _ports(web_ports)
+                coverage.covered.append("gateway ingress")
+                enabled = True
         if app.cnpg_clients:
             answers["cnpg_egress"] = [
                 {"namespace": c.namespace, "cluster": c.cluster, "port": 5432}
                 for c in sorted(set(app.cnpg_clients), key=lambda c: (c.namespace, c.cluster))
             ]
+            coverage.covered.append("CNPG database egress")
             enabled = True
         if app.load_balancer_ports:
             answers["lan_ports"] = _ports(app.load_balancer_ports)
+            coverage.covered.append("LoadBalancer clients")
             enabled = True
         if app.is_oauth2_proxy:
             if self.gateway_ports:
                 answers["oauth2_proxy_gateway_ports"] = list(self.gateway_ports)
                 enabled = True
             else:
+                coverage.unknown.append("oauth2-proxy: the gateway's target port is unknown")
                 self.plan.warnings.append(
                     f"{ns.name}/{app.name}: oauth2-proxy found but not the gateway's target port; "
                     "pass --gateway-target-port (e.g. 10443)"
                 )
+        peers = self.peers.for_app(app)
+        for key in (
+            "cross_namespace_egress",
+            "fqdn_egress",
+            "cidr_egress",
+            "cross_namespace_ingress",
+            "gateway_listener_ports",
+        ):
+            value = getattr(peers, key)
+            if value:
+                answers[key] = value
+                enabled = True
+        if peers.gateway_listener_ports and "lan_ports" in answers:
+            listeners = {(p["port"], p["protocol"]) for p in peers.gateway_listener_ports}
+            lan = [p for p in answers["lan_ports"] if (p["port"], p["protocol"]) not in listeners]
+            if lan:
+                answers["lan_ports"] = lan
+            else:
+                del answers["lan_ports"]
+        coverage.covered.extend(peers.covered)
+        coverage.unknown.extend(peers.unknown)
+        servers = sorted({(w.selector, w.port) for w in app.webhooks})
+        if servers:
+            selectors = {selector for selector, _ in servers}
+            answers["apiserver_ingress_ports"] = sorted({port for _, port in servers})
+            selector = dict(next(iter(selectors))) if len(selectors) == 1 else dict(app.selector)
+            if selector != app.selector:
+                answers["apiserver_ingress_selector"] = selector
+            coverage.covered.append("webhook calls from the kube-apiserver")
+            enabled = True
+        result.coverage[app.name] = coverage
         return answers if enabled else None
 
     def _cluster_answers(
@@ -364,13 +432,23 @@ def _in(entries: Any, key: str, identity: str) -> bool:
     return isinstance(entries, list) and any(entry_key(key, e) == identity for e in entries)
 
 
-def _route_ports(app: App) -> list[Port]:
-    """The app ports its routes reach: the backendRefs' Service ports when known; otherwise
-    its TCP ports, minus those only a LoadBalancer publishes (qbittorrent's torrent port)
-    unless every port is behind the LoadBalancer (jellyfin)."""
+def _route_ports(app: App) -> tuple[list[Port], str]:
+    """The app ports its routes reach: the backendRefs' Service ports when known, else its
+    one TCP port (besides those only a LoadBalancer publishes). Never every port: with
+    several candidates and no backend port, nothing, and why."""
     tcp = [p for p in app.ports if p.protocol == "TCP"]
     routed = [p for p in tcp if p.port in app.route_ports]
-    return routed or [p for p in tcp if p not in app.load_balancer_ports] or tcp
+    if routed:
+        return routed, ""
+    if app.route_ports:
+        wanted = ", ".join(str(p) for p in app.route_ports)
+        return [], f"route backend port {wanted} matches none of its Services' ports"
+    candidates = [p for p in tcp if p not in app.load_balancer_ports] or tcp
+    if len({p.target_port for p in candidates}) == 1:
+        return candidates, ""
+    if not candidates:
+        return [], "no Service port found in the repository (chart not understood)"
+    return [], "several ports and no backend port in its routes"
 
 
 def check_targets(
