@@ -143,6 +143,13 @@ def command(
             lines.append(f"{r.name}: up to date\n")
         elif r.status != "skipped":
             lines.append(f"{r.name}: baseline {r.baseline or 'n/a'}; allow policies: {overlays}\n")
+        for app_name, coverage in sorted(r.coverage.items()):
+            if coverage.unknown:  # what the repository does not say: never hidden
+                lines.append(
+                    f"  {app_name}: {coverage.status}: {'; '.join(coverage.unknown[:3])}"
+                    + (f" (+{len(coverage.unknown) - 3} more)" if len(coverage.unknown) > 3 else "")
+                    + "\n"
+                )
     if lines:
         click.echo("".join(lines), nl=False)
     report(result.plan, root=repo.root, dry_run=dry_run, as_json=False)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scaffolder.discovery.gateways import ENVOY_PROXY_LABELS, Gateway, read_gateways
+from scaffolder.discovery.tunnels import tunnel_edge
 from scaffolder.repo.model import App, Namespace, Port, Reference
 
 # A hostname under a Flux substitution (``app.${SECRET_DOMAIN}``) is the cluster owner's
@@ -79,6 +80,13 @@ class Peers:
         self.fqdn_style = fqdn_style
         self.warnings: list[str] = []
         self.services: dict[tuple[str, str], _Target] = {}
+        # CNPG's operator creates <cluster>-rw/-ro/-r Services: handled as Pattern B/C.
+        self.cnpg_services = {
+            (cluster.namespace, f"{cluster.name}-{suffix}")
+            for ns in namespaces
+            for cluster in ns.cnpg_clusters
+            for suffix in ("rw", "ro", "r")
+        }
         for ns in namespaces:
             for app in ns.apps:
                 for name in (*app.service_names, app.name):
@@ -214,10 +222,25 @@ class Peers:
                     continue
                 cidr.setdefault(ref.host, set()).add((ref.port, ref.protocol))
                 peers.covered.append(f"{ref.host}:{ref.port}")
+        edge = tunnel_edge(app.images)
+        if edge is not None:
+            for host in edge.fqdns:
+                for port, protocol in edge.ports:
+                    fqdn.setdefault(
+                        (host, port, protocol),
+                        {
+                            "host": host,
+                            "port": port,
+                            "protocol": protocol,
+                            "style": self.fqdn_style,
+                        },
+                    )
+            peers.covered.append(f"{edge.name} tunnel edge")
         for gateway in self.gateway_of(app):
             peers.gateway_listener_ports.extend(
                 _ports_json((li.target_port, li.transport) for li in gateway.listeners)
             )
+            peers.covered.append(f"gateway {gateway.name}: listeners and routed backends")
             for backend in self._backends.get((gateway.namespace, gateway.name), []):
                 ports = _route_pod_ports(backend)
                 if backend.namespace == app.namespace or not ports:
@@ -262,9 +285,15 @@ class Peers:
                 egress.setdefault(key, set()).update(ports)
                 peers.covered.append(f"gateway {gateway.name}")
             return
+        if (namespace, ref.host) in self.cnpg_services:
+            peers.covered.append(f"{ref.host}.{namespace} (CNPG database)")
+            return
         target = self._resolve_service(app, ref)
         where = f"{ref.host}.{namespace}" + (f":{ref.port}" if ref.port else "")
         if target is None:
+            if namespace == app.namespace:  # whatever it is, the baseline allows it
+                peers.covered.append(f"{where} (same namespace: baseline)")
+                return
             peers.unknown.append(
                 f"{where} ({ref.source}): no such Service or app in the repository"
             )
