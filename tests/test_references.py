@@ -901,6 +901,7 @@ def _deedee_tree(shared: Path) -> dict[str, list[Reference]]:
     return found
 
 
+@pytest.mark.filterwarnings("ignore::ruamel.yaml.error.ReusedAnchorWarning")
 def test_deedee_tree_precision(shared: Path) -> None:
     """Over the whole deedee-ops tree: nothing that is not egress (images, registries, chart
     sources, schema URLs, icons, dashboards, the apps' own hosts), and what is, is found."""
