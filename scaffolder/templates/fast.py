@@ -186,6 +186,9 @@ def _referenced(root: Path, source: str) -> tuple[str, ...]:
     return tuple(sorted({n.name for n in tree.find_all(nodes.Name) if n.ctx == "load"}))
 
 
+_SCALAR_TYPES = frozenset([str, int, float, bool, type(None)])
+
+
 def plain_data(value: Any) -> bool:
     """Data whose ``repr`` identifies it exactly (types, order and all)."""
     kind = type(value)
@@ -208,7 +211,8 @@ class _ValueKeys(dict[str, str | None]):
 
     def __missing__(self, name: str) -> str | None:
         value = self.data.get(name)
-        key = self[name] = repr(value) if plain_data(value) else None
+        plain = type(value) in _SCALAR_TYPES or plain_data(value)
+        key = self[name] = repr(value) if plain else None
         return key
 
 
