@@ -186,6 +186,9 @@ def _referenced(root: Path, source: str) -> tuple[str, ...]:
     return tuple(sorted({n.name for n in tree.find_all(nodes.Name) if n.ctx == "load"}))
 
 
+_SCALAR_TYPES = frozenset([str, int, float, bool, type(None)])
+
+
 def plain_data(value: Any) -> bool:
     """Data whose ``repr`` identifies it exactly (types, order and all)."""
     kind = type(value)
@@ -208,7 +211,8 @@ class _ValueKeys(dict[str, str | None]):
 
     def __missing__(self, name: str) -> str | None:
         value = self.data.get(name)
-        key = self[name] = repr(value) if plain_data(value) else None
+        plain = type(value) in _SCALAR_TYPES or plain_data(value)
+        key = self[name] = repr(value) if plain else None
         return key
 
 
@@ -261,6 +265,28 @@ def _cast(question: _Question, value: Any) -> Any:
     return value
 
 
+def _fresh(value: Any) -> Any:
+    """A copy of a default answer to hand out: ``copy.deepcopy``, faster on plain data."""
+    kind = type(value)
+    if kind is list:
+        return [_fresh(v) for v in value]
+    if kind is dict:
+        return {k: _fresh(v) for k, v in value.items()}
+    if value is None or kind in (str, int, float, bool):
+        return value
+    return copy.deepcopy(value)
+
+
+@cache
+def _fixed_defaults(template: str) -> dict[str, Any]:
+    """The defaults that do not depend on other answers, cast once (hand out _fresh copies)."""
+    return {
+        q.name: _cast(q, q.default)
+        for q in _load_template(template).questions
+        if not (isinstance(q.default, str) and "{{" in q.default)
+    }
+
+
 @cache
 def _validators(template: str) -> tuple[tuple[_Question, _Memoised | None], ...]:
     tpl = _load_template(template)
@@ -297,9 +323,12 @@ def _destination(name: str) -> PurePosixPath:
 
 def _resolve_answers(tpl: _Template, given: Mapping[str, Any]) -> dict[str, Any]:
     answers: dict[str, Any] = {}
+    fixed = _fixed_defaults(tpl.name)
     for q in tpl.questions:
         if q.name in given:
             value = given[q.name]
+        elif q.name in fixed:
+            value = _fresh(fixed[q.name])
         else:
             value = q.default
             if isinstance(value, str) and "{{" in value:
