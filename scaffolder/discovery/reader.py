@@ -128,6 +128,15 @@ def child(rel: str, name: str) -> str:
 
 def join(base: str, entry: str) -> str:
     """``entry`` of a kustomization in ``base``, normalised (``..`` folded, no ``./``)."""
+    rest = entry[2:] if entry.startswith("./") else entry
+    if (
+        rest
+        and not rest.startswith((".", "/"))
+        and "/." not in rest
+        and "//" not in rest
+        and not rest.endswith("/")
+    ):
+        return child(base, rest)  # already normal (``./app/ks.yaml``, ``helmrelease.yaml``)
     return posixpath.normpath(posixpath.join(base, entry))
 
 
@@ -148,6 +157,7 @@ class AppDir:
 
 # What a directory entry is (symlinks not followed; _LINK is resolved with stat on demand).
 _MISSING, _DIR, _FILE, _OTHER, _LINK = 0, 1, 2, 3, 4
+_UNSEEN: dict[str, int] = {}  # a directory not looked at yet
 # errors Path.is_file() / is_dir() take for "no" (any other OSError propagates)
 _IGNORED_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
 
@@ -184,6 +194,9 @@ class Reader:
         self.root_real = os.path.realpath(root)
         self.inside_real = self.root_real.rstrip("/") + "/"
         self.cache: dict[str, list[Any] | str] = {}
+        # Files with the same text share their documents: discovery only reads them, and
+        # none leaves it (the model holds strings, numbers and fresh containers).
+        self.by_text: dict[str, list[Any]] = {}
         self.reals: dict[str, str] = {}
         self.insides: dict[str, str | None] = {}
         self.listings: dict[str, dict[str, int] | None] = {}
@@ -261,8 +274,11 @@ class Reader:
     def kind(self, rel: str) -> int:
         """What ``rel`` is (symlinks followed): _DIR, _FILE, _OTHER or _MISSING."""
         head, _, name = rel.rpartition("/")
-        entries = self._listed(head or ".") if rel != "." else None
-        found = _LINK if entries is None else entries.get(name, _MISSING)
+        head = head or "."
+        entries = self.inside_listings.get(head, _UNSEEN)
+        if entries is _UNSEEN:
+            entries = self._listed(head)
+        found = _LINK if entries is None or rel == "." else entries.get(name, _MISSING)
         if found == _LINK:
             cached = self.followed.get(rel)
             if cached is None:
@@ -284,9 +300,12 @@ class Reader:
         if hit is not None:
             return hit
         head, _, name = rel.rpartition("/")
-        parent = self.real(head) if head else self.root_real
+        if head:
+            parent = self.reals.get(head) or self.real(head)
+            entries = self.listing(head) if self._within(parent) else None
+        else:
+            parent, entries = self.root_real, self.listing(".")
         full = f"{parent}/{name}"
-        entries = self.listing(head or ".") if not head or self._within(parent) else None
         link = (
             os.path.islink(full)  # noqa: PTH114 - hot path
             if entries is None
@@ -306,7 +325,15 @@ class Reader:
             return self.base
         if rel.startswith("/") or rel == ".." or rel.startswith("../"):
             return None
-        found = self.prefix + rel if self._within(self.real(rel)) else None
+        head, _, name = rel.rpartition("/")
+        head = head or "."
+        entries = self.inside_listings.get(head, _UNSEEN)
+        if entries is _UNSEEN:
+            entries = self._listed(head)
+        if entries is not None and entries.get(name) != _LINK:
+            found = self.prefix + rel  # in a directory inside, and no symlink itself
+        else:
+            found = self.prefix + rel if self._within(self.real(rel)) else None
         self.insides[rel] = found
         return found
 
@@ -352,7 +379,9 @@ class Reader:
             raise
 
     def _parse(self, rel: str, text: str) -> list[Any]:
-        docs = self.parse(text, rel)
+        docs = self.by_text.get(text)
+        if docs is None:
+            docs = self.by_text[text] = self.parse(text, rel)
         self.cache[rel] = docs
         return docs
 
