@@ -17,10 +17,10 @@ import errno
 import os
 import posixpath
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, cast
 
 from scaffolder.core.errors import PathEscapeError, YamlError
 from scaffolder.core.fs import KUSTOMIZATION_NAMES, repo_path
@@ -155,6 +155,54 @@ class AppDir:
 
 # --------------------------------------------------------------------------- reader
 
+
+def _parts_constructor() -> Callable[[str, str, list[str]], PurePosixPath] | None:
+    """CPython 3.11's way to make a PurePosixPath from parts already split (its ``/`` and
+    ``parent`` use it): parsing a path string costs more than the rest of discovery does
+    with it. None unless it is there and makes exactly the paths the constructor makes."""
+    make = cast(
+        "Callable[[str, str, list[str]], PurePosixPath] | None",
+        getattr(PurePosixPath, "_from_parsed_parts", None),
+    )
+    if make is None:
+        return None
+    try:
+        for probe in ("a", "a/b.yaml", "../x/y", "k/a/${X}/app"):
+            made, parsed = make("", "", probe.split("/")), PurePosixPath(probe)
+            same = (
+                type(made) is type(parsed)
+                and made == parsed
+                and hash(made) == hash(parsed)
+                and str(made) == probe
+                and made.parts == parsed.parts
+                and made.parent == parsed.parent
+                and made.name == parsed.name
+                and (made / "c") == (parsed / "c")
+            )
+            if not same:
+                return None
+    except Exception:  # another pathlib (3.12 changed these internals)
+        return None
+    return make
+
+
+_FROM_PARTS = _parts_constructor()
+
+
+def _pure_path(rel: str) -> PurePosixPath:
+    """``PurePosixPath(rel)`` for a path ``posixpath.normpath`` made (or a child of one)."""
+    if (
+        _FROM_PARTS is None
+        or rel.startswith(("/", "./"))
+        or rel.endswith(("/", "/."))
+        or "//" in rel
+        or "/./" in rel
+        or rel == "."
+    ):
+        return PurePosixPath(rel)
+    return _FROM_PARTS("", "", rel.split("/"))
+
+
 # What a directory entry is (symlinks not followed; _LINK is resolved with stat on demand).
 _MISSING, _DIR, _FILE, _OTHER, _LINK = 0, 1, 2, 3, 4
 _UNSEEN: dict[str, int] = {}  # a directory not looked at yet
@@ -214,7 +262,7 @@ class Reader:
         """``PurePosixPath(rel)``, one object per path (the model's paths)."""
         found = self.paths.get(rel)
         if found is None:
-            found = self.paths[rel] = PurePosixPath(rel)
+            found = self.paths[rel] = _pure_path(rel)
         return found
 
     def app_dir(
@@ -243,13 +291,14 @@ class Reader:
         found: dict[str, int] | None
         try:
             with os.scandir(self.absolute(rel_dir)) as it:
+                # is_dir() and is_file() follow symlinks, but only non-symlinks get there
                 found = {
                     e.name: _LINK
                     if e.is_symlink()
                     else _DIR
-                    if e.is_dir(follow_symlinks=False)
+                    if e.is_dir()
                     else _FILE
-                    if e.is_file(follow_symlinks=False)
+                    if e.is_file()
                     else _OTHER
                     for e in it
                 }
