@@ -150,12 +150,10 @@ def read_helm_release(
         name=name,
         namespace=namespace,
         source_kind="HelmRelease",
-        directory=app_dir.directory_path,
-        kustomization=app_dir.kustomization_path,
+        app_dir=app_dir,
         file=file,
         selector={},
         pod_labels={},
-        flux_kustomization=app_dir.flux_kustomization,
     )
     oauth2_image = _strings_and_oauth2(values, draft.strings)
     draft.oauth2 = chart == "oauth2-proxy" or oauth2_image

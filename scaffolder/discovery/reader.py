@@ -252,6 +252,7 @@ class Reader:
         self.paths: dict[str, PurePosixPath] = {}
         self.inside_listings: dict[str, dict[str, int] | None] = {}
         self.yaml_entries: dict[str, tuple[list[str], list[str]]] = {}
+        self.statuses: dict[str, tuple[str | None, int]] = {}
         # all non-empty documents of a text; YamlError (file and line) on bad YAML
         self.parse = document_parser()
 
@@ -284,11 +285,9 @@ class Reader:
     def listing(self, rel_dir: str) -> dict[str, int] | None:
         """The entries of directory ``rel_dir`` (name -> kind); None when it cannot be
         listed."""
-        try:
-            return self.listings[rel_dir]
-        except KeyError:
-            pass
-        found: dict[str, int] | None
+        found = self.listings.get(rel_dir, _UNSEEN)
+        if found is not _UNSEEN:
+            return found
         try:
             with os.scandir(self.absolute(rel_dir)) as it:
                 # is_dir() and is_file() follow symlinks, but only non-symlinks get there
@@ -310,10 +309,9 @@ class Reader:
     def _listed(self, rel_dir: str) -> dict[str, int] | None:
         """:meth:`listing`, but only of directories inside the repository (None otherwise:
         the caller asks the file system about the one path instead)."""
-        try:
-            return self.inside_listings[rel_dir]
-        except KeyError:
-            pass
+        found = self.inside_listings.get(rel_dir, _UNSEEN)
+        if found is not _UNSEEN:
+            return found
         found = (
             self.listing(rel_dir) if rel_dir == "." or self._within(self.real(rel_dir)) else None
         )
@@ -434,12 +432,22 @@ class Reader:
         self.cache[rel] = docs
         return docs
 
+    def status(self, rel: str) -> tuple[str | None, int]:
+        """(:meth:`inside`, :meth:`kind`) of ``rel``; the kind only of a path inside."""
+        found = self.statuses.get(rel)
+        if found is None:
+            absolute = self.inside(rel)
+            found = self.statuses[rel] = (
+                (absolute, self.kind(rel)) if absolute is not None else (None, _MISSING)
+            )
+        return found
+
     def try_docs(self, rel: str, warnings: list[str]) -> list[Any] | None:
-        absolute = self.inside(rel)
+        absolute, kind = self.status(rel)
         if absolute is None:
             warnings.append(f"{rel}: resolves outside the repository; skipped")
             return None
-        if self.kind(rel) != _FILE:
+        if kind != _FILE:
             warnings.append(f"{rel}: not found; skipped")
             return None
         try:
@@ -470,29 +478,29 @@ class Reader:
             return []
         found: list[str] = []
         stack = [directory]
+        known = self.yaml_entries
         while stack:
-            files, subdirs = self._yaml_entries(stack.pop())
-            found += files
-            stack += reversed(subdirs)
+            rel_dir = stack.pop()
+            entries = known.get(rel_dir) or self._yaml_entries(rel_dir)
+            found += entries[0]
+            stack += reversed(entries[1])
         return found
 
     def _yaml_entries(self, rel_dir: str) -> tuple[list[str], list[str]]:
         """The YAML files and the sub-directories of ``rel_dir`` (sorted, not hidden)."""
-        cached = self.yaml_entries.get(rel_dir)
-        if cached is not None:
-            return cached
         files: list[str] = []
         subdirs: list[str] = []
+        prefix = "" if rel_dir == "." else rel_dir + "/"
         entries = self.listing(rel_dir) or {}
         for name in sorted(entries):
-            if name.startswith("."):
+            if name[0] == ".":
                 continue
             if entries[name] == _DIR:
-                subdirs.append(child(rel_dir, name))
+                subdirs.append(prefix + name)
             elif name.endswith(YAML_SUFFIXES):
-                files.append(child(rel_dir, name))
-        cached = self.yaml_entries[rel_dir] = (files, subdirs)
-        return cached
+                files.append(prefix + name)
+        found = self.yaml_entries[rel_dir] = (files, subdirs)
+        return found
 
     # -- app directories ---------------------------------------------------------------
     def app_files(self, app_dir: AppDir, warnings: list[str]) -> Iterator[tuple[str, list[Any]]]:
@@ -540,12 +548,13 @@ class Reader:
         if is_remote(entry):
             return None
         rel = join(base, entry)
-        if self.inside(rel) is None:
+        absolute, kind = self.status(rel)
+        if absolute is None:
             warnings.append(
                 f"{kustomization}: resource {entry} resolves outside the repository; skipped"
             )
             return None
-        if self.kind(rel) != _DIR:
+        if kind != _DIR:
             return rel, None
         found = self.find_kustomization(rel)
         if found is None:

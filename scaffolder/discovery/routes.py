@@ -68,7 +68,7 @@ def read_route(doc: dict[str, Any], file: str, app_dir: AppDir) -> RouteDraft:
     return RouteDraft(
         name=as_str(metadata.get("name")) or "?",
         file=file,
-        directory=app_dir.directory_path,
+        app_dir=app_dir,
         parent_refs=list(parent_refs(spec.get("parentRefs"), namespace)),
         backends=backends,
         backend_ports=ports,
