@@ -121,7 +121,7 @@ def read_namespace(
     drafts: list[Draft] = []
     services: list[ServiceDraft] = []
     routes: list[RouteDraft] = []
-    shared: dict[PurePosixPath, list[str]] = {}
+    shared: dict[str, list[str]] = {}  # strings of other manifests, per app directory
     extras: dict[PurePosixPath, Extras] = {}
     for app_dir in app_dirs.values():
         read_app_dir(reader, app_dir, ns, drafts, services, routes, shared, extras)
@@ -142,7 +142,7 @@ def read_app_dir(
     drafts: list[Draft],
     services: list[ServiceDraft],
     routes: list[RouteDraft],
-    shared: dict[PurePosixPath, list[str]],
+    shared: dict[str, list[str]],
     extras: dict[PurePosixPath, Extras],
 ) -> None:
     """Read every manifest of ``app_dir`` into drafts, Services, routes and CNPG clusters."""
@@ -153,7 +153,7 @@ def read_app_dir(
         for doc in docs
         if isinstance(doc, dict) and is_kind(doc, "OCIRepository", "source.toolkit.fluxcd.io")
     }
-    strings = shared.setdefault(app_dir.directory_path, [])
+    strings = shared.setdefault(app_dir.directory, [])
     extra = extras.setdefault(app_dir.directory_path, Extras())
     extra.generated.extend(generated_files(reader, app_dir, ns.warnings))
     for file, docs in files:
@@ -214,7 +214,7 @@ def _assemble(
     drafts: list[Draft],
     services: list[ServiceDraft],
     routes: list[RouteDraft],
-    shared: Mapping[PurePosixPath, list[str]],
+    shared: Mapping[str, list[str]],
 ) -> list[Draft]:
     warnings = ns.warnings
     by_name: dict[str, Draft] = {}
@@ -238,7 +238,7 @@ def _assemble(
                     draft.add_port(port, load_balancer)
             continue
         if (
-            any(d.directory == service.directory for d in by_name.values())
+            any(d.app_dir.directory == service.app_dir.directory for d in by_name.values())
             or service.name in by_name
         ):
             warnings.append(
@@ -249,12 +249,10 @@ def _assemble(
             name=service.name,
             namespace=service.namespace,
             source_kind="Service",
-            directory=service.directory,
-            kustomization=service.kustomization,
+            app_dir=service.app_dir,
             file=service.file,
             selector=dict(service.selector),
             pod_labels=dict(service.selector),
-            flux_kustomization=service.flux_kustomization,
             service_names={service.name},
         )
         for port in service_ports(service, None, warnings):
@@ -264,7 +262,7 @@ def _assemble(
     for route in routes:
         targets = [d for d in by_name.values() if d.service_names & set(route.backends)]
         if not targets:
-            in_dir = [d for d in by_name.values() if d.directory == route.directory]
+            in_dir = [d for d in by_name.values() if d.app_dir.directory == route.app_dir.directory]
             if len(in_dir) == 1:
                 targets = in_dir
         if not targets:
@@ -279,7 +277,7 @@ def _assemble(
             draft.route_ports.update(route.backend_ports)
 
     for draft in by_name.values():
-        draft.strings.extend(shared.get(draft.directory, ()))
+        draft.strings.extend(shared.get(draft.app_dir.directory, ()))
     return list(by_name.values())
 
 
@@ -294,11 +292,11 @@ def _to_apps(drafts: list[Draft]) -> tuple[list[App], list[Pending]]:
             App(
                 name=draft.name,
                 namespace=draft.namespace,
-                directory=draft.directory,
-                kustomization=draft.kustomization,
+                directory=draft.app_dir.directory_path,
+                kustomization=draft.app_dir.kustomization_path,
                 source_kind=draft.source_kind,
                 selector=dict(draft.selector),
-                flux_kustomization=draft.flux_kustomization,
+                flux_kustomization=draft.app_dir.flux_kustomization,
                 ports=tuple(draft.ports),
                 routes=tuple(draft.routes),
                 route_ports=tuple(sorted(draft.route_ports)),

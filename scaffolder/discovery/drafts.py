@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import Any
 
+from scaffolder.discovery.reader import AppDir
 from scaffolder.repo.model import Port, RouteRef
 
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet"})
@@ -22,12 +22,10 @@ class Draft:
     name: str
     namespace: str
     source_kind: str
-    directory: PurePosixPath
-    kustomization: PurePosixPath
+    app_dir: AppDir  # its directory, kustomization and Flux Kustomization
     file: str  # repo-relative
     selector: dict[str, str]
     pod_labels: dict[str, str]
-    flux_kustomization: str | None
     controllers: frozenset[str] = frozenset()
     service_names: set[str] = field(default_factory=set)
     container_ports: dict[str, int] = field(default_factory=dict)
@@ -66,9 +64,7 @@ class Draft:
 class ServiceDraft:
     name: str
     file: str  # repo-relative
-    directory: PurePosixPath
-    kustomization: PurePosixPath
-    flux_kustomization: str | None
+    app_dir: AppDir
     namespace: str
     selector: dict[str, str]
     spec: dict[str, Any]
@@ -78,7 +74,7 @@ class ServiceDraft:
 class RouteDraft:
     name: str
     file: str  # repo-relative
-    directory: PurePosixPath
+    app_dir: AppDir
     parent_refs: list[RouteRef]
     backends: list[str]
     backend_ports: list[int] = field(default_factory=list)  # Service ports the rules target

@@ -34,24 +34,20 @@ from scaffolder.discovery.reader import (
     SCALAR_TYPES,
     AppDir,
     as_int,
-    as_list,
     as_map,
     as_str,
-    enabled,
 )
 from scaffolder.discovery.routes import routes_from_values
 from scaffolder.discovery.workloads import service_port
 from scaffolder.repo.model import Port
 
 
-def _release_name(doc: Mapping[str, Any]) -> str:
-    spec = as_map(doc.get("spec"))
-    name = str(as_map(doc.get("metadata")).get("name"))
-    explicit = as_str(spec.get("releaseName"))
-    if explicit:
+def _release_name(spec: Mapping[str, Any], name: str) -> str:
+    explicit = spec.get("releaseName")
+    if isinstance(explicit, str) and explicit:
         return explicit
-    target = as_str(spec.get("targetNamespace"))
-    return f"{target}-{name}" if target else name
+    target = spec.get("targetNamespace")
+    return f"{target}-{name}" if isinstance(target, str) and target else name
 
 
 def _chart(
@@ -75,9 +71,14 @@ def _chart(
     return ref_name, True
 
 
-def _override(values: Mapping[str, Any], key: str) -> str | None:
-    value = as_str(as_map(values.get("global")).get(key)) or as_str(values.get(key))
-    return value if value and "{{" not in value else None
+def _override(values: Mapping[str, Any], glob: Mapping[str, Any], key: str) -> str | None:
+    """``global.<key>`` or ``<key>`` of the values (``glob``: the ``global`` mapping)."""
+    value = glob.get(key) if glob else None
+    if not (isinstance(value, str) and value):
+        value = values.get(key)
+        if not (isinstance(value, str) and value):
+            return None
+    return value if "{{" not in value else None
 
 
 def _strings_and_oauth2(values: Any, out: list[str]) -> bool:
@@ -116,18 +117,22 @@ def read_helm_release(
     sources: Mapping[str, Mapping[str, Any]],
     warnings: list[str],
 ) -> Draft | None:
-    metadata = as_map(doc.get("metadata"))
-    name = as_str(metadata.get("name"))
-    if name is None:
+    metadata = doc.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
+    name = metadata.get("name")
+    if not isinstance(name, str) or not name:
         warnings.append(f"{file}: HelmRelease without metadata.name; skipped")
         return None
-    spec = as_map(doc.get("spec"))
+    spec = doc.get("spec")
+    if not isinstance(spec, dict):
+        spec = {}
     values = spec.get("values")
     if values is not None and not isinstance(values, dict):
         warnings.append(f"{file}: HelmRelease {name}: spec.values is not a mapping; skipped")
         return None
     values = values or {}
-    release = _release_name(doc)
+    release = _release_name(spec, name)
     chart, via_ref = _chart(spec, sources)
     app_template = chart == "app-template" or (
         via_ref and isinstance(values.get("controllers"), dict)
@@ -137,18 +142,18 @@ def read_helm_release(
         or as_str(metadata.get("namespace"))
         or app_dir.namespace
     )
-    name_override = _override(values, "nameOverride")
-    fullname_override = _override(values, "fullnameOverride")
+    glob = values.get("global")
+    glob = glob if isinstance(glob, dict) else {}
+    name_override = _override(values, glob, "nameOverride")
+    fullname_override = _override(values, glob, "fullnameOverride")
     draft = Draft(
         name=name,
         namespace=namespace,
         source_kind="HelmRelease",
-        directory=app_dir.directory_path,
-        kustomization=app_dir.kustomization_path,
+        app_dir=app_dir,
         file=file,
         selector={},
         pod_labels={},
-        flux_kustomization=app_dir.flux_kustomization,
         chart=chart,
         release=release,
         document=doc,
@@ -157,9 +162,11 @@ def read_helm_release(
     draft.oauth2 = chart == "oauth2-proxy" or oauth2_image
     if app_template:
         label = name_override or release
-        draft.selector = {NAME_LABEL: label}
-        if label != release:
-            draft.selector[INSTANCE_LABEL] = release
+        draft.selector = (
+            {NAME_LABEL: label}
+            if label == release
+            else {NAME_LABEL: label, INSTANCE_LABEL: release}
+        )
         draft.pod_labels = {NAME_LABEL: label, INSTANCE_LABEL: release}
         fullname = fullname_override or (release if label in release else f"{release}-{label}")
         _app_template(values, draft, fullname, file, warnings)
@@ -180,7 +187,7 @@ def read_helm_release(
         )
         routes_from_values(values, draft)
         _known_chart_ports(chart, values, draft)
-    draft.service_names.update({name, release})
+    draft.service_names.update((name, release))
     return draft
 
 
@@ -218,37 +225,50 @@ def _app_template(
     file: str,
     warnings: list[str],
 ) -> None:
-    controllers = {
-        str(cid): c
-        for cid, c in as_map(values.get("controllers")).items()
-        if isinstance(c, dict) and enabled(c)
-    }
+    controllers: dict[str, Any] = {}
+    raw = values.get("controllers")
+    if isinstance(raw, dict):
+        for cid, controller in raw.items():
+            if isinstance(controller, dict) and controller.get("enabled", True) is not False:
+                controllers[str(cid)] = controller
     draft.controllers = frozenset(controllers)
+    container_ports = draft.container_ports
     for controller in controllers.values():
         for group in ("containers", "initContainers"):
-            for container in as_map(controller.get(group)).values():
-                for port in as_list(as_map(container).get("ports")):
-                    port_map = as_map(port)
-                    number = as_int(port_map.get("containerPort"))
-                    if isinstance(port_map.get("name"), str) and number is not None:
-                        draft.container_ports[port_map["name"]] = number
+            containers = controller.get(group)
+            if not isinstance(containers, dict):
+                continue
+            for container in containers.values():
+                ports = container.get("ports") if isinstance(container, dict) else None
+                if not isinstance(ports, list):
+                    continue
+                for port in ports:
+                    if not isinstance(port, dict):
+                        continue
+                    number = as_int(port.get("containerPort"))
+                    port_name = port.get("name")
+                    if isinstance(port_name, str) and number is not None:
+                        container_ports[port_name] = number
+    service_names = draft.service_names
+    service_names.add(fullname)
+    raw = values.get("service")
     services = {
-        str(sid): s
-        for sid, s in as_map(values.get("service")).items()
-        if isinstance(s, dict) and enabled(s)
+        str(sid): service
+        for sid, service in (raw.items() if isinstance(raw, dict) else ())
+        if isinstance(service, dict) and service.get("enabled", True) is not False
     }
-    draft.service_names.add(fullname)
     for sid, service in services.items():
-        draft.service_names.add(f"{fullname}-{sid}")
+        service_names.add(f"{fullname}-{sid}")
         suffix = as_str(service.get("nameOverride")) or as_str(service.get("suffix"))
         if suffix:
-            draft.service_names.add(f"{fullname}-{suffix}")
+            service_names.add(f"{fullname}-{suffix}")
         load_balancer = service.get("type") == "LoadBalancer"
-        for port_name, port in as_map(service.get("ports")).items():
-            if not isinstance(port, dict) or not enabled(port):
+        ports = service.get("ports")
+        for port_name, port in ports.items() if isinstance(ports, dict) else ():
+            if not isinstance(port, dict) or port.get("enabled", True) is False:
                 continue
             where = f"{file}: {draft.name}: service.{sid}.ports.{port_name}"
-            resolved = service_port(port, str(port_name), draft.container_ports, where, warnings)
+            resolved = service_port(port, str(port_name), container_ports, where, warnings)
             if resolved is not None:
                 draft.add_port(resolved, load_balancer)
     routes_from_values(values, draft)

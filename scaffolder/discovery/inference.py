@@ -163,7 +163,7 @@ def add_inferences(
         draft = by_name.get(app.name)
         if draft is None:  # pragma: no cover - apps are made from these drafts
             continue
-        extra = extras.get(draft.directory)
+        extra = extras.get(draft.app_dir.directory_path)
         app.chart = draft.chart
         app.images = tuple(
             dict.fromkeys(s for s in draft.strings if "cloudflared" in s and len(s) < 200)

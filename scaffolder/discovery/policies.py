@@ -29,17 +29,20 @@ def collect_policies(
     k8s_namespace: str,
 ) -> None:
     ns_dir = str(ns.directory)
-    elsewhere = (d for d in app_directories if not under(d, ns_dir))
+    prefix = ns_dir + "/"
+    elsewhere = [d for d in app_directories if not d.startswith(prefix) and not under(d, ns_dir)]
     roots = [ns_dir, *sorted(elsewhere, key=_parts)]
     seen: set[str] = set()
     found: list[PolicyRef] = []
+    cache = reader.cache
     for directory in roots:
-        for rel in reader.yaml_files(directory):
-            if rel in seen:
-                continue
-            seen.add(rel)
-            cached = reader.cache.get(rel)
-            if isinstance(cached, list) and not _any_policy(cached):
+        files = reader.yaml_files(directory)
+        if len(roots) > 1:  # the walks of several roots may meet
+            files = [rel for rel in files if rel not in seen]
+            seen.update(files)
+        for rel in files:
+            cached = cache.get(rel)
+            if cached.__class__ is list and not _any_policy(cached):
                 continue  # read with the app: no policy in it
             if cached is None:
                 absolute = reader.inside(rel)
@@ -74,6 +77,9 @@ def collect_policies(
                     owner = _owner(rel, apps)
                     ref = replace(ref, namespace=owner.namespace if owner else k8s_namespace)
                 found.append(ref)
+    if not found:
+        ns.policies = found  # the apps keep their empty existing_policies
+        return
     found.sort(key=lambda p: str(p.path))  # stable: document order within a file
     ns.policies = found
     for app in apps:

@@ -17,10 +17,10 @@ import errno
 import os
 import posixpath
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, cast
 
 from scaffolder.core.errors import PathEscapeError, YamlError
 from scaffolder.core.fs import KUSTOMIZATION_NAMES, repo_path
@@ -128,6 +128,15 @@ def child(rel: str, name: str) -> str:
 
 def join(base: str, entry: str) -> str:
     """``entry`` of a kustomization in ``base``, normalised (``..`` folded, no ``./``)."""
+    rest = entry[2:] if entry.startswith("./") else entry
+    if (
+        rest
+        and not rest.startswith((".", "/"))
+        and "/." not in rest
+        and "//" not in rest
+        and not rest.endswith("/")
+    ):
+        return child(base, rest)  # already normal (``./app/ks.yaml``, ``helmrelease.yaml``)
     return posixpath.normpath(posixpath.join(base, entry))
 
 
@@ -146,8 +155,57 @@ class AppDir:
 
 # --------------------------------------------------------------------------- reader
 
+
+def _parts_constructor() -> Callable[[str, str, list[str]], PurePosixPath] | None:
+    """CPython 3.11's way to make a PurePosixPath from parts already split (its ``/`` and
+    ``parent`` use it): parsing a path string costs more than the rest of discovery does
+    with it. None unless it is there and makes exactly the paths the constructor makes."""
+    make = cast(
+        "Callable[[str, str, list[str]], PurePosixPath] | None",
+        getattr(PurePosixPath, "_from_parsed_parts", None),
+    )
+    if make is None:
+        return None
+    try:
+        for probe in ("a", "a/b.yaml", "../x/y", "k/a/${X}/app"):
+            made, parsed = make("", "", probe.split("/")), PurePosixPath(probe)
+            same = (
+                type(made) is type(parsed)
+                and made == parsed
+                and hash(made) == hash(parsed)
+                and str(made) == probe
+                and made.parts == parsed.parts
+                and made.parent == parsed.parent
+                and made.name == parsed.name
+                and (made / "c") == (parsed / "c")
+            )
+            if not same:
+                return None
+    except Exception:  # another pathlib (3.12 changed these internals)
+        return None
+    return make
+
+
+_FROM_PARTS = _parts_constructor()
+
+
+def _pure_path(rel: str) -> PurePosixPath:
+    """``PurePosixPath(rel)`` for a path ``posixpath.normpath`` made (or a child of one)."""
+    if (
+        _FROM_PARTS is None
+        or rel.startswith(("/", "./"))
+        or rel.endswith(("/", "/."))
+        or "//" in rel
+        or "/./" in rel
+        or rel == "."
+    ):
+        return PurePosixPath(rel)
+    return _FROM_PARTS("", "", rel.split("/"))
+
+
 # What a directory entry is (symlinks not followed; _LINK is resolved with stat on demand).
 _MISSING, _DIR, _FILE, _OTHER, _LINK = 0, 1, 2, 3, 4
+_UNSEEN: dict[str, int] = {}  # a directory not looked at yet
 # errors Path.is_file() / is_dir() take for "no" (any other OSError propagates)
 _IGNORED_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
 
@@ -184,6 +242,9 @@ class Reader:
         self.root_real = os.path.realpath(root)
         self.inside_real = self.root_real.rstrip("/") + "/"
         self.cache: dict[str, list[Any] | str] = {}
+        # Files with the same text share their documents: discovery only reads them, and
+        # none leaves it (the model holds strings, numbers and fresh containers).
+        self.by_text: dict[str, list[Any]] = {}
         self.reals: dict[str, str] = {}
         self.insides: dict[str, str | None] = {}
         self.listings: dict[str, dict[str, int] | None] = {}
@@ -191,6 +252,7 @@ class Reader:
         self.paths: dict[str, PurePosixPath] = {}
         self.inside_listings: dict[str, dict[str, int] | None] = {}
         self.yaml_entries: dict[str, tuple[list[str], list[str]]] = {}
+        self.statuses: dict[str, tuple[str | None, int]] = {}
         # all non-empty documents of a text; YamlError (file and line) on bad YAML
         self.parse = document_parser()
 
@@ -201,7 +263,7 @@ class Reader:
         """``PurePosixPath(rel)``, one object per path (the model's paths)."""
         found = self.paths.get(rel)
         if found is None:
-            found = self.paths[rel] = PurePosixPath(rel)
+            found = self.paths[rel] = _pure_path(rel)
         return found
 
     def app_dir(
@@ -223,20 +285,19 @@ class Reader:
     def listing(self, rel_dir: str) -> dict[str, int] | None:
         """The entries of directory ``rel_dir`` (name -> kind); None when it cannot be
         listed."""
-        try:
-            return self.listings[rel_dir]
-        except KeyError:
-            pass
-        found: dict[str, int] | None
+        found = self.listings.get(rel_dir, _UNSEEN)
+        if found is not _UNSEEN:
+            return found
         try:
             with os.scandir(self.absolute(rel_dir)) as it:
+                # is_dir() and is_file() follow symlinks, but only non-symlinks get there
                 found = {
                     e.name: _LINK
                     if e.is_symlink()
                     else _DIR
-                    if e.is_dir(follow_symlinks=False)
+                    if e.is_dir()
                     else _FILE
-                    if e.is_file(follow_symlinks=False)
+                    if e.is_file()
                     else _OTHER
                     for e in it
                 }
@@ -248,10 +309,9 @@ class Reader:
     def _listed(self, rel_dir: str) -> dict[str, int] | None:
         """:meth:`listing`, but only of directories inside the repository (None otherwise:
         the caller asks the file system about the one path instead)."""
-        try:
-            return self.inside_listings[rel_dir]
-        except KeyError:
-            pass
+        found = self.inside_listings.get(rel_dir, _UNSEEN)
+        if found is not _UNSEEN:
+            return found
         found = (
             self.listing(rel_dir) if rel_dir == "." or self._within(self.real(rel_dir)) else None
         )
@@ -261,8 +321,11 @@ class Reader:
     def kind(self, rel: str) -> int:
         """What ``rel`` is (symlinks followed): _DIR, _FILE, _OTHER or _MISSING."""
         head, _, name = rel.rpartition("/")
-        entries = self._listed(head or ".") if rel != "." else None
-        found = _LINK if entries is None else entries.get(name, _MISSING)
+        head = head or "."
+        entries = self.inside_listings.get(head, _UNSEEN)
+        if entries is _UNSEEN:
+            entries = self._listed(head)
+        found = _LINK if entries is None or rel == "." else entries.get(name, _MISSING)
         if found == _LINK:
             cached = self.followed.get(rel)
             if cached is None:
@@ -284,9 +347,12 @@ class Reader:
         if hit is not None:
             return hit
         head, _, name = rel.rpartition("/")
-        parent = self.real(head) if head else self.root_real
+        if head:
+            parent = self.reals.get(head) or self.real(head)
+            entries = self.listing(head) if self._within(parent) else None
+        else:
+            parent, entries = self.root_real, self.listing(".")
         full = f"{parent}/{name}"
-        entries = self.listing(head or ".") if not head or self._within(parent) else None
         link = (
             os.path.islink(full)  # noqa: PTH114 - hot path
             if entries is None
@@ -306,7 +372,15 @@ class Reader:
             return self.base
         if rel.startswith("/") or rel == ".." or rel.startswith("../"):
             return None
-        found = self.prefix + rel if self._within(self.real(rel)) else None
+        head, _, name = rel.rpartition("/")
+        head = head or "."
+        entries = self.inside_listings.get(head, _UNSEEN)
+        if entries is _UNSEEN:
+            entries = self._listed(head)
+        if entries is not None and entries.get(name) != _LINK:
+            found = self.prefix + rel  # in a directory inside, and no symlink itself
+        else:
+            found = self.prefix + rel if self._within(self.real(rel)) else None
         self.insides[rel] = found
         return found
 
@@ -352,16 +426,28 @@ class Reader:
             raise
 
     def _parse(self, rel: str, text: str) -> list[Any]:
-        docs = self.parse(text, rel)
+        docs = self.by_text.get(text)
+        if docs is None:
+            docs = self.by_text[text] = self.parse(text, rel)
         self.cache[rel] = docs
         return docs
 
+    def status(self, rel: str) -> tuple[str | None, int]:
+        """(:meth:`inside`, :meth:`kind`) of ``rel``; the kind only of a path inside."""
+        found = self.statuses.get(rel)
+        if found is None:
+            absolute = self.inside(rel)
+            found = self.statuses[rel] = (
+                (absolute, self.kind(rel)) if absolute is not None else (None, _MISSING)
+            )
+        return found
+
     def try_docs(self, rel: str, warnings: list[str]) -> list[Any] | None:
-        absolute = self.inside(rel)
+        absolute, kind = self.status(rel)
         if absolute is None:
             warnings.append(f"{rel}: resolves outside the repository; skipped")
             return None
-        if self.kind(rel) != _FILE:
+        if kind != _FILE:
             warnings.append(f"{rel}: not found; skipped")
             return None
         try:
@@ -392,29 +478,29 @@ class Reader:
             return []
         found: list[str] = []
         stack = [directory]
+        known = self.yaml_entries
         while stack:
-            files, subdirs = self._yaml_entries(stack.pop())
-            found += files
-            stack += reversed(subdirs)
+            rel_dir = stack.pop()
+            entries = known.get(rel_dir) or self._yaml_entries(rel_dir)
+            found += entries[0]
+            stack += reversed(entries[1])
         return found
 
     def _yaml_entries(self, rel_dir: str) -> tuple[list[str], list[str]]:
         """The YAML files and the sub-directories of ``rel_dir`` (sorted, not hidden)."""
-        cached = self.yaml_entries.get(rel_dir)
-        if cached is not None:
-            return cached
         files: list[str] = []
         subdirs: list[str] = []
+        prefix = "" if rel_dir == "." else rel_dir + "/"
         entries = self.listing(rel_dir) or {}
         for name in sorted(entries):
-            if name.startswith("."):
+            if name[0] == ".":
                 continue
             if entries[name] == _DIR:
-                subdirs.append(child(rel_dir, name))
+                subdirs.append(prefix + name)
             elif name.endswith(YAML_SUFFIXES):
-                files.append(child(rel_dir, name))
-        cached = self.yaml_entries[rel_dir] = (files, subdirs)
-        return cached
+                files.append(prefix + name)
+        found = self.yaml_entries[rel_dir] = (files, subdirs)
+        return found
 
     # -- app directories ---------------------------------------------------------------
     def app_files(self, app_dir: AppDir, warnings: list[str]) -> Iterator[tuple[str, list[Any]]]:
@@ -462,12 +548,13 @@ class Reader:
         if is_remote(entry):
             return None
         rel = join(base, entry)
-        if self.inside(rel) is None:
+        absolute, kind = self.status(rel)
+        if absolute is None:
             warnings.append(
                 f"{kustomization}: resource {entry} resolves outside the repository; skipped"
             )
             return None
-        if self.kind(rel) != _DIR:
+        if kind != _DIR:
             return rel, None
         found = self.find_kustomization(rel)
         if found is None:

@@ -363,7 +363,7 @@ def read_route(doc: dict[str, Any], file: str, app_dir: AppDir) -> RouteDraft:
     return RouteDraft(
         name=spec.name if spec else "?",
         file=file,
-        directory=app_dir.directory_path,
+        app_dir=app_dir,
         parent_refs=list(spec.parent_refs) if spec else [],
         backends=[b.service for b in local if b.service],
         backend_ports=[b.port for b in local if b.port is not None],

@@ -46,12 +46,10 @@ def read_workload(
         name=name,
         namespace=as_str(metadata.get("namespace")) or app_dir.namespace,
         source_kind=kind,
-        directory=app_dir.directory_path,
-        kustomization=app_dir.kustomization_path,
+        app_dir=app_dir,
         file=file,
         selector=selector,
         pod_labels={**selector, **pod_labels},
-        flux_kustomization=app_dir.flux_kustomization,
         document=doc,
     )
     pod_spec = as_map(template.get("spec"))
@@ -79,9 +77,7 @@ def read_service(doc: dict[str, Any], file: str, app_dir: AppDir) -> ServiceDraf
     return ServiceDraft(
         name=name,
         file=file,
-        directory=app_dir.directory_path,
-        kustomization=app_dir.kustomization_path,
-        flux_kustomization=app_dir.flux_kustomization,
+        app_dir=app_dir,
         namespace=as_str(as_map(doc.get("metadata")).get("namespace")) or app_dir.namespace,
         selector=labels_of(spec.get("selector")),
         spec=spec,
