@@ -315,12 +315,17 @@ def _draft() -> Draft:
         name="forgejo",
         namespace="git",
         source_kind="HelmRelease",
-        directory=PurePosixPath("a"),
-        kustomization=PurePosixPath("a/kustomization.yaml"),
-        file=PurePosixPath("a/helmrelease.yaml"),
+        app_dir=AppDir(
+            "a",
+            "a/kustomization.yaml",
+            None,
+            "git",
+            PurePosixPath("a"),
+            PurePosixPath("a/kustomization.yaml"),
+        ),
+        file="a/helmrelease.yaml",
         selector={},
         pod_labels={},
-        flux_kustomization=None,
     )
 
 
