@@ -312,14 +312,29 @@ class Reader:
         found = self.inside_listings.get(rel_dir, _UNSEEN)
         if found is not _UNSEEN:
             return found
-        found = (
-            self.listing(rel_dir) if rel_dir == "." or self._within(self.real(rel_dir)) else None
-        )
+        real = self.root_real if rel_dir == "." else self.real(rel_dir)
+        found = self.listing(rel_dir) if rel_dir == "." or self._within(real) else None
         self.inside_listings[rel_dir] = found
+        if found:
+            # What the listing tells of each entry that is no symlink: it is inside (as its
+            # directory is), its kind, and a directory's real path (the directory's + name).
+            prefix = "" if rel_dir == "." else rel_dir + "/"
+            absolute = self.prefix + prefix
+            statuses, insides, reals = self.statuses, self.insides, self.reals
+            for name, kind in found.items():
+                if kind != _LINK:
+                    rel = prefix + name
+                    path = insides[rel] = absolute + name
+                    statuses[rel] = (path, kind)
+                    if kind == _DIR:
+                        reals[rel] = f"{real}/{name}"
         return found
 
     def kind(self, rel: str) -> int:
         """What ``rel`` is (symlinks followed): _DIR, _FILE, _OTHER or _MISSING."""
+        known = self.statuses.get(rel)
+        if known is not None and known[0] is not None:
+            return known[1]
         head, _, name = rel.rpartition("/")
         head = head or "."
         entries = self.inside_listings.get(head, _UNSEEN)
@@ -347,11 +362,8 @@ class Reader:
         if hit is not None:
             return hit
         head, _, name = rel.rpartition("/")
-        if head:
-            parent = self.reals.get(head) or self.real(head)
-            entries = self.listing(head) if self._within(parent) else None
-        else:
-            parent, entries = self.root_real, self.listing(".")
+        parent = (self.reals.get(head) or self.real(head)) if head else self.root_real
+        entries = self._listed(head or ".")  # listed when ``parent`` is inside
         full = f"{parent}/{name}"
         link = (
             os.path.islink(full)  # noqa: PTH114 - hot path
@@ -436,10 +448,12 @@ class Reader:
         """(:meth:`inside`, :meth:`kind`) of ``rel``; the kind only of a path inside."""
         found = self.statuses.get(rel)
         if found is None:
-            absolute = self.inside(rel)
-            found = self.statuses[rel] = (
-                (absolute, self.kind(rel)) if absolute is not None else (None, _MISSING)
-            )
+            absolute = self.inside(rel)  # lists its directory: its entries get their status
+            found = self.statuses.get(rel)
+            if found is None:
+                found = self.statuses[rel] = (
+                    (absolute, self.kind(rel)) if absolute is not None else (None, _MISSING)
+                )
         return found
 
     def try_docs(self, rel: str, warnings: list[str]) -> list[Any] | None:
