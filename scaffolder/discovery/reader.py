@@ -413,26 +413,20 @@ class Reader:
     # -- files -----------------------------------------------------------------------
     def docs(self, rel: str, absolute: str) -> list[Any]:
         """Parsed documents of a file (cached); raises YamlError."""
-        cached = self.cache.get(rel)
-        if isinstance(cached, list):
-            return cached
-        if isinstance(cached, str):
-            raise YamlError(rel, cached)
-        try:
-            return self._parse(rel, read_text(absolute))
-        except YamlError as exc:
-            self.cache[rel] = exc.problem if exc.line is None else f"line {exc.line}: {exc.problem}"
-            raise
+        return self._load(rel, lambda: read_text(absolute))
 
     def docs_of_text(self, rel: str, text: str) -> list[Any]:
         """:meth:`docs` for a file whose ``text`` the caller has read already."""
+        return self._load(rel, lambda: text)
+
+    def _load(self, rel: str, read: Callable[[], str]) -> list[Any]:
         cached = self.cache.get(rel)
         if isinstance(cached, list):
             return cached
         if isinstance(cached, str):
             raise YamlError(rel, cached)
         try:
-            return self._parse(rel, text)
+            return self._parse(rel, read())
         except YamlError as exc:
             self.cache[rel] = exc.problem if exc.line is None else f"line {exc.line}: {exc.problem}"
             raise
