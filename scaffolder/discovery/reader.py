@@ -19,7 +19,7 @@ import errno
 import os
 import posixpath
 import stat
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, cast
@@ -513,8 +513,9 @@ class Reader:
         return found
 
     # -- app directories ---------------------------------------------------------------
-    def app_files(self, app_dir: AppDir, warnings: list[str]) -> Iterator[tuple[str, list[Any]]]:
+    def app_files(self, app_dir: AppDir, warnings: list[str]) -> list[tuple[str, list[Any]]]:
         """(file, documents) for every resource of the app, recursively."""
+        files: list[tuple[str, list[Any]]] = []
         seen: set[str] = set()
         stack = [app_dir.kustomization]
         while stack:
@@ -545,8 +546,9 @@ class Reader:
                     continue
                 file_docs = self.try_docs(rel, warnings)
                 if file_docs is not None:
-                    yield rel, file_docs
+                    files.append((rel, file_docs))
             stack.extend(reversed(nested))
+        return files
 
     def resource_target(
         self, kustomization: str, base: str, entry: str, warnings: list[str]
