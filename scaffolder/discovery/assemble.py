@@ -146,7 +146,7 @@ def read_app_dir(
     extras: dict[PurePosixPath, Extras],
 ) -> None:
     """Read every manifest of ``app_dir`` into drafts, Services, routes and CNPG clusters."""
-    files = list(reader.app_files(app_dir, ns.warnings))
+    files = reader.app_files(app_dir, ns.warnings)
     sources = {
         str(as_map(doc.get("metadata")).get("name")): as_map(doc.get("spec"))
         for _, docs in files

@@ -5,10 +5,12 @@ Nothing outside the repository is read: paths (``..`` or symlinks) resolving out
 root are skipped with a warning. A malformed file is skipped with a one-line warning naming
 it, never fatal.
 
-Speed: every file is parsed at most once per run, with libyaml's safe loader when PyYAML's
-C extension is available (about 15x faster than the pure-Python loader), falling back to
-:func:`scaffolder.core.yamlio.parse_documents` for its error messages and whenever the fast
-loader is unavailable or refuses a file.
+Speed: every file is read and parsed at most once per run, with libyaml's safe loader when
+PyYAML's C extension is available (about 15x faster than the pure-Python loader), falling
+back to :func:`scaffolder.core.yamlio.parse_documents` for its error messages and whenever
+the fast loader is unavailable or refuses a file. Each directory is listed once; existence,
+type and symlink checks come from the listings. Paths are plain repo-relative strings
+until they go into the model.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import errno
 import os
 import posixpath
 import stat
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, cast
@@ -240,7 +242,7 @@ class Reader:
         self.base = str(root)
         self.prefix = self.base if self.base.endswith("/") else self.base + "/"
         self.root_real = os.path.realpath(root)
-        self.inside_real = self.root_real.rstrip("/") + "/"
+        self.inside_real = self.root_real + os.sep
         self.cache: dict[str, list[Any] | str] = {}
         # Files with the same text share their documents: discovery only reads them, and
         # none leaves it (the model holds strings, numbers and fresh containers).
@@ -347,12 +349,6 @@ class Reader:
                 cached = self.followed[rel] = _stat_kind(self.absolute(rel))
             found = cached
         return found
-
-    def is_file(self, rel: str) -> bool:
-        return self.kind(rel) == _FILE
-
-    def is_dir(self, rel: str) -> bool:
-        return self.kind(rel) == _DIR
 
     # -- paths -----------------------------------------------------------------------
     def real(self, rel: str) -> str:
@@ -511,8 +507,9 @@ class Reader:
         return found
 
     # -- app directories ---------------------------------------------------------------
-    def app_files(self, app_dir: AppDir, warnings: list[str]) -> Iterator[tuple[str, list[Any]]]:
+    def app_files(self, app_dir: AppDir, warnings: list[str]) -> list[tuple[str, list[Any]]]:
         """(file, documents) for every resource of the app, recursively."""
+        files: list[tuple[str, list[Any]]] = []
         seen: set[str] = set()
         stack = [app_dir.kustomization]
         while stack:
@@ -543,8 +540,9 @@ class Reader:
                     continue
                 file_docs = self.try_docs(rel, warnings)
                 if file_docs is not None:
-                    yield rel, file_docs
+                    files.append((rel, file_docs))
             stack.extend(reversed(nested))
+        return files
 
     def resource_target(
         self, kustomization: str, base: str, entry: str, warnings: list[str]
