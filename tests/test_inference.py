@@ -214,3 +214,31 @@ def test_a_route_never_opens_every_port() -> None:
     assert _route_ports(wrong)[1] == "route backend port 80 matches none of its Services' ports"
     single = replace(app, ports=(Port(80, 8080, "TCP", "http"),))
     assert _route_ports(single) == ([Port(80, 8080, "TCP", "http")], "")
+
+
+CCNP = """apiVersion: cilium.io/v2
+kind: CiliumClusterwideNetworkPolicy
+metadata:
+  name: allow-cluster-egress
+spec:
+  endpointSelector: {}
+  egress:
+    - toEntities: [cluster]
+"""
+
+
+def test_cluster_wide_policies_are_reported_once(
+    initialised_repo: Path, netpol: Callable[..., Result]
+) -> None:
+    app_dir = initialised_repo / APPS / "media/sonarr/app"
+    (app_dir / "ccnp.yaml").write_text(CCNP)
+    listing = app_dir / "kustomization.yaml"
+    listing.write_text(edit_text(listing.read_text(), [Op("add", "resources", "./ccnp.yaml")]).text)
+    data = _scaffold(initialised_repo, netpol, "media", "downloads")
+    notes = [n for n in data["notes"] if "cluster-wide policy" in n]
+    assert notes == [
+        "cluster-wide policy allow-cluster-egress (kubernetes/apps/media/sonarr/app/ccnp.yaml) "
+        "applies to every namespace; netpol's overlays come on top of it: check the two together"
+    ]
+    # sonarr's own overlay is still written: a cluster-wide policy is not the app's own
+    assert "sonarr" in next(n for n in data["namespaces"] if n["namespace"] == "media")["overlays"]

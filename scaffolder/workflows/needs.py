@@ -169,7 +169,11 @@ class Needs:
         targets: dict[PurePosixPath, str] = {}  # directory -> the name --allow-fqdn APP= uses
         explicit = self._fqdns_by_app(ns)
         for app in [*ns.apps, *self.peers.gateway_apps(ns)]:
-            hand_written = [p for p in app.existing_policies if p.path not in ours]
+            hand_written = [
+                p
+                for p in app.existing_policies
+                if p.path not in ours and p.kind != "CiliumClusterwideNetworkPolicy"
+            ]
             if hand_written:
                 names = ", ".join(sorted({p.name for p in hand_written}))
                 if app.name in explicit:

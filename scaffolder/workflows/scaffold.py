@@ -288,4 +288,23 @@ def plan_scaffold(repo: Repository, names: list[str], opts: ScaffoldOptions) -> 
     for result in map_chunked(plan_one, names):
         plan.extend(result.plan)
         results.append(result)
+    plan.notes.extend(_clusterwide_notes(discovered.values()))
     return ScaffoldResult(plan, results)
+
+
+def _clusterwide_notes(namespaces: Iterable[Namespace]) -> list[str]:
+    """Cluster-wide policies found in the repository: they apply to every namespace, so
+    what they allow is not repeated per app; each is named once, for review."""
+    found = sorted(
+        {
+            (str(p.path), p.name)
+            for ns in namespaces
+            for p in ns.policies
+            if p.kind == "CiliumClusterwideNetworkPolicy"
+        }
+    )
+    return [
+        f"cluster-wide policy {name} ({path}) applies to every namespace; netpol's "
+        "overlays come on top of it: check the two together"
+        for path, name in found
+    ]
