@@ -9,7 +9,7 @@ walk only reads the other YAML files, and parses those that mention ``NetworkPol
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from operator import itemgetter
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -33,7 +33,7 @@ def collect_policies(
     elsewhere = [d for d in app_directories if not d.startswith(prefix) and not under(d, ns_dir)]
     roots = [ns_dir, *sorted(elsewhere, key=_parts)]
     seen: set[str] = set()
-    found: list[PolicyRef] = []
+    found: list[tuple[str, PolicyRef]] = []
     cache = reader.cache
     for directory in roots:
         files = reader.yaml_files(directory)
@@ -71,19 +71,21 @@ def collect_policies(
             except YamlError as exc:
                 ns.warnings.append(f"{rel}: {exc.problem}; policies in it ignored")
                 continue
+            owner_namespace = None  # of the file's owner app: found once, when needed
             for policy in policies:
                 ref = to_ref(policy)
                 if ref.namespace is None and not policy.clusterwide:
-                    owner = _owner(rel, apps)
-                    ref = replace(ref, namespace=owner.namespace if owner else k8s_namespace)
-                found.append(ref)
-    if not found:
-        ns.policies = found  # the apps keep their empty existing_policies
-        return
-    found.sort(key=lambda p: str(p.path))  # stable: document order within a file
-    ns.policies = found
-    for app in apps:
-        app.existing_policies = tuple(p for p in found if under(p.path, app.directory))
+                    if owner_namespace is None:
+                        owner = _owner(rel, apps)
+                        owner_namespace = owner.namespace if owner else k8s_namespace
+                    ref = PolicyRef(ref.kind, ref.name, owner_namespace, ref.path)
+                found.append((rel, ref))
+    # sorted by file (``rel`` is ``str(ref.path)``); stable: document order within a file
+    found.sort(key=itemgetter(0))
+    ns.policies = [ref for _, ref in found]
+    for app in apps if found else ():  # else the apps keep their empty existing_policies
+        directory = str(app.directory)
+        app.existing_policies = tuple(ref for rel, ref in found if under(rel, directory))
 
 
 def _any_policy(docs: list[Any]) -> bool:
