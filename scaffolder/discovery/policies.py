@@ -85,7 +85,13 @@ def collect_policies(
     ns.policies = [ref for _, ref in found]
     for app in apps if found else ():  # else the apps keep their empty existing_policies
         directory = str(app.directory)
-        app.existing_policies = tuple(ref for rel, ref in found if under(rel, directory))
+        if directory == ".":
+            app.existing_policies = tuple(ref for _, ref in found)
+            continue
+        prefix = directory + "/"  # under(rel, directory), inline
+        app.existing_policies = tuple(
+            ref for rel, ref in found if rel.startswith(prefix) or rel == directory
+        )
 
 
 def _any_policy(docs: list[Any]) -> bool:
