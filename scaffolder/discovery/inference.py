@@ -27,6 +27,7 @@ from scaffolder.core.yamlio import read_text
 from scaffolder.discovery.drafts import Draft, ServiceDraft
 from scaffolder.discovery.reader import AppDir, Reader, as_list, as_map, join, parent_of
 from scaffolder.discovery.references import references_in_document, references_in_text
+from scaffolder.discovery.tunnels import TUNNEL_IMAGES
 from scaffolder.discovery.webhooks import Webhook, known_webhook, resolve_webhook
 from scaffolder.repo.model import App, Namespace, Reference, WebhookServer
 
@@ -165,8 +166,8 @@ def add_inferences(
             continue
         extra = extras.get(draft.app_dir.directory_path)
         app.chart = draft.chart
-        app.images = tuple(
-            dict.fromkeys(s for s in draft.strings if "cloudflared" in s and len(s) < 200)
+        app.images = tuple(  # the images tunnels are recognised by (see tunnels.py)
+            dict.fromkeys(s for s in draft.strings if any(n in s for n in TUNNEL_IMAGES))
         )
         app.service_names = tuple(sorted(draft.service_names))
         app.references = _references(draft, extra, known_namespaces)

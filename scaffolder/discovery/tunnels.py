@@ -37,6 +37,7 @@ CLOUDFLARED_EDGE = TunnelEdge(
     ("region1.v2.argotunnel.com", "region2.v2.argotunnel.com"),
 )
 _EDGES = {"cloudflared": CLOUDFLARED_EDGE}  # image name (last path segment) -> edge
+TUNNEL_IMAGES = frozenset(_EDGES)
 
 
 def _image_name(image: str) -> str:

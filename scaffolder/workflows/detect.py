@@ -55,27 +55,6 @@ class Detected:
     notes: dict[str, str] = field(default_factory=dict)  # setting -> how it was found
 
 
-def _yaml_files(directory: Path) -> list[Path]:
-    from scaffolder.policy import YAML_SUFFIXES
-
-    found = []
-    stack = [directory]
-    while stack:
-        current = stack.pop()
-        try:
-            entries = sorted(current.iterdir())
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir() and not entry.is_symlink():
-                stack.append(entry)
-            elif entry.name.endswith(YAML_SUFFIXES) and entry.is_file():
-                found.append(entry)
-    return found
-
-
 def detect_settings(root: Path, apps_dir: PurePosixPath, namespaces: list[str]) -> Detected:
     """The monitoring and gateway namespaces the repository's apps directory shows."""
     detected = Detected()
@@ -83,13 +62,15 @@ def detect_settings(root: Path, apps_dir: PurePosixPath, namespaces: list[str]) 
     monitoring_where: dict[str, str] = {}
     envoy_gateway: dict[str, str] = {}
     gateways: dict[str, str] = {}
+    from scaffolder.discovery.reader import Reader
+
+    reader = Reader(root)  # the one walker: hidden entries skipped, symlinks not followed
     for namespace in namespaces:
-        for path in _yaml_files(root / apps_dir / namespace):
+        for rel in reader.yaml_files(str(apps_dir / namespace)):
             try:
-                text = path.read_text(encoding="utf-8")
+                text = (root / rel).read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 continue
-            rel = path.relative_to(root).as_posix()
             for pattern, weight in _MONITORING:
                 found = pattern.search(text)
                 if found:

@@ -105,6 +105,7 @@ class Peers:
                 for ref in app.routes:
                     for gateway in self._gateways_named(ref.gateway_name, ref.gateway_namespace):
                         self._backends.setdefault((gateway.namespace, gateway.name), []).append(app)
+        self.https_gateways = self._https_gateways()
         self._compute_ingress(namespaces)
 
     # ------------------------------------------------------------------ gateways
@@ -141,7 +142,8 @@ class Peers:
             and wanted <= set(g.pod_selector.items())
         ]
 
-    def _https_gateway(self) -> list[tuple[Gateway, list[tuple[int, str]]]]:
+    def _https_gateways(self) -> list[tuple[Gateway, list[tuple[int, str]]]]:
+        """Gateways with known proxies and an HTTPS (443) listener, with its pod ports."""
         found = []
         for gateway in self.gateways:
             ports = [(li.target_port, li.transport) for li in gateway.listeners if li.port == 443]
@@ -176,9 +178,15 @@ class Peers:
         return found
 
     # ------------------------------------------------------------------ references
-    def _resolve_service(self, app: App, ref: Reference) -> _Target | None:
-        namespace = ref.namespace or app.namespace
-        return self.services.get((namespace, ref.host))
+    def _service_target(
+        self, app: App, ref: Reference
+    ) -> tuple[_Target | None, list[tuple[int, str]] | None]:
+        """The app a service reference names (None: none; itself counts as none) and the
+        pod ports behind the named port (None: not found)."""
+        target = self.services.get((ref.namespace or app.namespace, ref.host))
+        if target is None or target.app is app:
+            return None, None
+        return target, target.pod_port(ref.port)
 
     def for_app(self, app: App) -> AppPeers:
         peers = AppPeers()
@@ -189,8 +197,8 @@ class Peers:
             if ref.kind == "service":
                 self._service_ref(app, ref, peers, egress)
             elif ref.kind == "external":
-                if _OWN_DOMAIN_MARK in ref.host and self._https_gateway():
-                    for gateway, ports in self._https_gateway():
+                if _OWN_DOMAIN_MARK in ref.host and self.https_gateways:
+                    for gateway, ports in self.https_gateways:
                         key = (
                             gateway.pod_namespace or "",
                             tuple(sorted(gateway.pod_selector.items())),
@@ -288,7 +296,10 @@ class Peers:
         if (namespace, ref.host) in self.cnpg_services:
             peers.covered.append(f"{ref.host}.{namespace} (CNPG database)")
             return
-        target = self._resolve_service(app, ref)
+        named = self.services.get((namespace, ref.host))
+        if named is not None and named.app is app:
+            return  # itself (its own Service in its configuration)
+        target, pod_ports = self._service_target(app, ref)
         where = f"{ref.host}.{namespace}" + (f":{ref.port}" if ref.port else "")
         if target is None:
             if namespace == app.namespace:  # whatever it is, the baseline allows it
@@ -298,9 +309,6 @@ class Peers:
                 f"{where} ({ref.source}): no such Service or app in the repository"
             )
             return
-        if target.app is app:
-            return  # itself (its own Service in its configuration)
-        pod_ports = target.pod_port(ref.port)
         if pod_ports is None:
             peers.unknown.append(f"{where}: port not found on {target.app.name}'s Services")
             return
@@ -324,11 +332,8 @@ class Peers:
                     namespace = ref.namespace or app.namespace
                     if namespace == app.namespace or self._gateways_named(ref.host, namespace):
                         continue
-                    target = self.services.get((namespace, ref.host))
-                    if target is None or target.app is app:
-                        continue
-                    ports = target.pod_port(ref.port)
-                    if not ports:
+                    target, ports = self._service_target(app, ref)
+                    if target is None or not ports:
                         continue
                     key = (app.namespace, tuple(sorted(app.selector.items())))
                     found.setdefault((target.namespace, target.app.name), {}).setdefault(
